@@ -1,0 +1,104 @@
+// Recording ops into the graph (apply) and the backward driver: an iterative topological sort and a
+// reversed walk, so a chain of any length runs without recursion.
+import { isFloat } from './dtype.js';
+import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
+import { shapeStr } from './layout.js';
+import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
+import type { Tensor } from './tensor.js';
+import { full } from './creation.js';
+
+/** Runs an op's forward and, when any input requires grad, links the output into the graph. */
+export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {
+  const result = noGrad(() => op.forward(inputs, attrs));
+  const [out, saved] = Array.isArray(result) ? (result as readonly [Tensor, S]) : [result as Tensor, undefined];
+  if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
+  if (isGradEnabled() && op.backward !== notDifferentiable && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad)) {
+    const node: GraphNode = { op, inputs, attrs, saved, freed: false };
+    out.gradFn = node;
+    out.requiresGrad_(true);
+  }
+  return out;
+}
+
+function checkFinite(opName: string, phase: 'forward' | 'backward', t: Tensor, inputs: readonly Tensor[]): void {
+  if (!isFloat(t.dtype) || !t.storage.device.settled) return;
+  const data = t.toTypedArray();
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new Error(`anomaly: ${opName} ${phase} produced ${Number.isNaN(data[i]) ? 'NaN' : 'Inf'} (output ${shapeStr(t.shape)}, inputs ${inputs.map((x) => shapeStr(x.shape)).join(', ')})`);
+    }
+  }
+}
+
+/** Post-order of the graph above `root`, found with an explicit stack. */
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>([root]);
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].gradFn?.inputs ?? [];
+    if (top[1] < inputs.length) {
+      const next = inputs[top[1]++];
+      if (next.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push([next, 0]);
+      }
+    } else {
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
+  if (!root.requiresGrad) {
+    throw new Error('backward: the tensor does not require grad and has no grad function (did every input have requiresGrad = false, or was it computed under noGrad?)');
+  }
+  if (grad === undefined) {
+    if (root.size !== 1) {
+      throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
+    }
+  } else if (grad.shape.join() !== root.shape.join()) {
+    throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
+  }
+  noGrad(() => {
+    const grads = new Map<Tensor, Tensor>();
+    const seed = grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device });
+    grads.set(root, seed);
+    const order = topologicalOrder(root);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      const node = t.gradFn;
+      if (node === null) {
+        t.accumulateGrad_(g);
+        continue;
+      }
+      if (t.retainsGrad) t.accumulateGrad_(g);
+      if (node.freed) {
+        throw new Error(`backward: trying to go through the graph of ${node.op.name} a second time, but its saved values were freed; call backward(grad, { retainGraph: true }) the first time`);
+      }
+      if (node.op.backward === notDifferentiable) continue;
+      const needsGrad = node.inputs.map((x) => x.requiresGrad);
+      const inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      node.inputs.forEach((x, k) => {
+        const gk = inGrads[k];
+        if (!needsGrad[k] || gk === null || gk === undefined) return;
+        if (gk.shape.join() !== x.shape.join()) {
+          throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
+        }
+        if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);
+        const prev = grads.get(x);
+        grads.set(x, prev ? prev.add(gk) : gk);
+      });
+      if (!retainGraph) {
+        node.saved = null;
+        node.freed = true;
+      }
+    }
+  });
+}

@@ -1,0 +1,69 @@
+// The backend interface: the small set of kernels every backend answers for. Ops (engine/ops) are
+// written against these; a backend that claims a kernel must implement it or `tsc` fails.
+import type { TypedArray } from '../dtype.js';
+import type { Layout } from '../layout.js';
+
+/** A typed array read through a layout (strides may be 0 for broadcast, or permuted). */
+export interface View {
+  readonly data: TypedArray;
+  readonly layout: Layout;
+}
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'reciprocal' | 'square'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf' | 'gelu' | 'geluTanh'
+  | 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad' | 'isNonFinite';
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+/**
+ * Every kernel writes into `out` (contiguous, row-major, preallocated) unless stated.
+ * `R` is the return type: `void` for synchronous backends, `void | Promise<void>` for asynchronous ones.
+ */
+export interface Kernels<R = void> {
+  /** dst[i] = src[i] elementwise between two views of the same shape (casts between dtypes). */
+  copy(src: View, dst: View): R;
+  unary(op: UnaryOp, x: View, out: TypedArray): R;
+  /** a and b are already broadcast (expanded) to the output shape. */
+  binary(op: BinaryOp, a: View, b: View, out: TypedArray): R;
+  /** out = cond != 0 ? a : b, all three expanded to the output shape. */
+  where(cond: View, a: View, b: View, out: TypedArray): R;
+  /** Reduces `axes` (sorted, unique) of x; out has x's shape without those axes. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: TypedArray): R;
+  /** Index of the first max (or min) along one axis. */
+  argReduce(op: 'argmax' | 'argmin', x: View, axis: number, out: Int32Array): R;
+  /** out[b] = a[b] @ b[b]; a is [batch, M, K], b is [batch, K, N] (views; batch stride may be 0). */
+  matmul(a: View, b: View, out: TypedArray, batch: number, M: number, N: number, K: number): R;
+  /** Softmax (or log-softmax) over the last axis of a contiguous [rows, cols] array. */
+  softmax(x: TypedArray, out: TypedArray, rows: number, cols: number, log: boolean): R;
+  /** softmax: dx = y * (g - sum(g * y)); log-softmax: dx = g - exp(y) * sum(g). */
+  softmaxBackward(y: TypedArray, g: TypedArray, out: TypedArray, rows: number, cols: number, log: boolean): R;
+  /** y = (x - mean) * rstd * w + b over the last `cols`; also writes mean and rstd per row. */
+  layerNorm(x: TypedArray, w: TypedArray | null, b: TypedArray | null, y: TypedArray, mean: TypedArray, rstd: TypedArray, rows: number, cols: number, eps: number): R;
+  /** dx, and (overwritten, not accumulated) dw and db when given. */
+  layerNormBackward(x: TypedArray, w: TypedArray | null, mean: TypedArray, rstd: TypedArray, g: TypedArray, dx: TypedArray, dw: TypedArray | null, db: TypedArray | null, rows: number, cols: number): R;
+  /** out = x gathered along `axis` at `index` (x viewed as [outer, size, inner], index as [outer, n, inner]). */
+  gather(x: View, axis: number, index: View, out: TypedArray): R;
+  /** out (zeroed by the caller, x's shape) += src scattered along `axis` at `index` (the adjoint of gather). */
+  scatterAdd(src: View, axis: number, index: View, out: TypedArray, outShape: readonly number[]): R;
+}
+
+export type KernelName = keyof Kernels;
+
+export type SyncKernels = Kernels<void>;
+export type AsyncKernels = Kernels<void | Promise<void>>;
+
+/** A backend: a full kernel set (cpu) or a partial one that falls back to cpu for the rest. */
+export interface Backend {
+  readonly name: string;
+  /** True when kernels may return Promises; ops then queue work and tensors are realised when read. */
+  readonly async: boolean;
+  readonly kernels: Partial<AsyncKernels>;
+  /** What the backend runs on, for reports (e.g. 'gpu.js webgpu'). */
+  describe(): string;
+  dispose?(): void;
+}

@@ -1,0 +1,109 @@
+// F: the functional API (torch.nn.functional), composed from ops.
+import { isFloat } from './dtype.js';
+import { shapeStr } from './layout.js';
+import { defaultGenerator, type Generator } from './random.js';
+import { rand } from './creation.js';
+import { Tensor } from './tensor.js';
+import { where } from './ops/elementwise.js';
+import { layerNorm } from './ops/layernorm.js';
+import { logSoftmax, softmax } from './ops/softmax.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
+  if (reduction === 'mean') return loss.mean();
+  if (reduction === 'sum') return loss.sum();
+  if (reduction === 'none') return loss;
+  throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
+}
+
+/** y = x Wᵀ + b, with W of shape [out, in] (PyTorch's layout). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${shapeStr(weight.shape)}`);
+  if (x.dim(-1) !== weight.dim(1)) {
+    throw new Error(`linear: input features ${x.dim(-1)} (input ${shapeStr(x.shape)}) do not match weight [out, in] = ${shapeStr(weight.shape)}`);
+  }
+  const y = x.matmul(weight.mT);
+  return bias ? y.add(bias) : y;
+}
+
+/** Inverted dropout: zeroes with probability p and scales the rest by 1/(1−p); identity when not training. */
+export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  if (p === 1) return x.mul(0);
+  const keep = rand(x.shape, { dtype: x.dtype, device: x.device, generator }).ge(p).to(x.dtype);
+  return x.mul(keep.div(1 - p));
+}
+
+export interface CrossEntropyOptions {
+  labelSmoothing?: number;
+  reduction?: Reduction;
+}
+
+/**
+ * Cross-entropy from logits [N, C]. Targets are class indices [N] (int32) or probabilities [N, C].
+ * With smoothing ε the target becomes (1−ε)·target + ε/C, as torch.nn.functional.cross_entropy.
+ */
+export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const eps = options.labelSmoothing ?? 0;
+  const reduction = options.reduction ?? 'mean';
+  if (logits.ndim !== 2) throw new Error(`crossEntropy: logits must be [N, C], got ${shapeStr(logits.shape)}`);
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  const [n, c] = logits.shape;
+  const logp = logSoftmax(logits, 1);
+  let loss: Tensor;
+  if (target.dtype === 'int32') {
+    if (target.ndim !== 1 || target.dim(0) !== n) throw new Error(`crossEntropy: class-index targets must be [N] = [${n}], got ${shapeStr(target.shape)}`);
+    const picked = logp.gather(1, target.unsqueeze(1)).squeeze(1);
+    loss = picked.mul(-(1 - eps));
+    if (eps > 0) loss = loss.sub(logp.sum(1).mul(eps / c));
+  } else {
+    if (target.shape.join() !== logits.shape.join()) throw new Error(`crossEntropy: probability targets must match logits ${shapeStr(logits.shape)}, got ${shapeStr(target.shape)}`);
+    const t = eps > 0 ? target.mul(1 - eps).add(eps / c) : target;
+    loss = t.mul(logp).sum(1).neg();
+  }
+  return reduce(loss, reduction, 'crossEntropy');
+}
+
+export interface KlDivOptions {
+  reduction?: Reduction | 'batchmean';
+  logTarget?: boolean;
+}
+
+/** KL(target ‖ input) with input as log-probabilities, pointwise t·(log t − input) (0 where t = 0), as torch's kl_div. */
+export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  const reduction = options.reduction ?? 'mean';
+  if (input.shape.join() !== target.shape.join()) throw new Error(`klDiv: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  const pointwise = options.logTarget
+    ? target.exp().mul(target.sub(input))
+    : where(target.gt(0), target.mul(where(target.gt(0), target, 1).log().sub(input)), 0);
+  if (reduction === 'batchmean') return pointwise.sum().div(input.ndim > 0 ? input.dim(0) : 1);
+  return reduce(pointwise, reduction, 'klDiv');
+}
+
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  if (input.shape.join() !== target.shape.join()) throw new Error(`mseLoss: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  const d = input.sub(target);
+  return reduce(d.mul(d), options.reduction ?? 'mean', 'mseLoss');
+}
+
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => x.gelu(approximate);
+export const relu = (x: Tensor): Tensor => x.relu();
+
+export const F = {
+  softmax,
+  logSoftmax,
+  layerNorm,
+  linear,
+  dropout,
+  crossEntropy,
+  klDiv,
+  mseLoss,
+  gelu,
+  relu,
+};
+
+export function requireFloat(op: string, t: Tensor): void {
+  if (!isFloat(t.dtype)) throw new Error(`${op}: expected a floating-point tensor, got ${t.dtype}`);
+}

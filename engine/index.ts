@@ -1,0 +1,23 @@
+// The public face of the engine.
+export { Tensor, type NestedArray, type TensorLike } from './tensor.js';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, truncNormal, randint,
+  type CreateOptions, type RandomOptions,
+} from './creation.js';
+export { type DType, type TypedArray } from './dtype.js';
+export { type Layout } from './layout.js';
+export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.js';
+export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection, isAnomalyDetectionEnabled, detectAnomaly } from './grad-mode.js';
+export { scope, keep } from './scope.js';
+export { memory, sync } from './memory.js';
+export { gradcheck, type GradcheckOptions } from './gradcheck.js';
+export { F, type Reduction, type CrossEntropyOptions, type KlDivOptions } from './functional.js';
+export { where, maximum, minimum } from './ops/elementwise.js';
+export { cat, stack } from './ops/movement.js';
+export { matmul } from './ops/matmul.js';
+export { softmaxComposed, logSoftmaxComposed } from './ops/softmax.js';
+export { layerNormComposed } from './ops/layernorm.js';
+export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn } from './ops/op.js';
+export { apply } from './autograd.js';
+export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
+export type { Backend, Kernels, View } from './backend/interface.js';
