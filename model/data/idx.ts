@@ -1,0 +1,126 @@
+// The IDX format of MNIST (http://yann.lecun.com/exdb/mnist/), big-endian throughout:
+//   0x00 0x00 | type code | ndims | ndims x u32 dimension sizes | data, row-major
+// Files may be gzip-compressed (the distributed *.gz); we detect gzip by its magic, not by the file name.
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { writeFileAtomic } from '../io/atomic-write.js';
+
+export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+export type IdxArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+
+export interface IdxTensor {
+  type: IdxType;
+  dims: number[];
+  /** Row-major, host-endian, length = product of dims. */
+  data: IdxArray;
+}
+
+interface IdxTypeInfo {
+  type: IdxType;
+  code: number;
+  itemsize: number;
+  make(n: number): IdxArray;
+  get(view: DataView, at: number): number; // big-endian read
+  set(view: DataView, at: number, v: number): void; // big-endian write
+}
+
+const IDX_TYPES: IdxTypeInfo[] = [
+  { type: 'uint8', code: 0x08, itemsize: 1, make: (n) => new Uint8Array(n), get: (v, a) => v.getUint8(a), set: (v, a, x) => v.setUint8(a, x) },
+  { type: 'int8', code: 0x09, itemsize: 1, make: (n) => new Int8Array(n), get: (v, a) => v.getInt8(a), set: (v, a, x) => v.setInt8(a, x) },
+  { type: 'int16', code: 0x0b, itemsize: 2, make: (n) => new Int16Array(n), get: (v, a) => v.getInt16(a), set: (v, a, x) => v.setInt16(a, x) },
+  { type: 'int32', code: 0x0c, itemsize: 4, make: (n) => new Int32Array(n), get: (v, a) => v.getInt32(a), set: (v, a, x) => v.setInt32(a, x) },
+  { type: 'float32', code: 0x0d, itemsize: 4, make: (n) => new Float32Array(n), get: (v, a) => v.getFloat32(a), set: (v, a, x) => v.setFloat32(a, x) },
+  { type: 'float64', code: 0x0e, itemsize: 8, make: (n) => new Float64Array(n), get: (v, a) => v.getFloat64(a), set: (v, a, x) => v.setFloat64(a, x) },
+];
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxTensor {
+  const where = `IDX ${source}`;
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new Error(`${where}: gzip data is corrupt (${(err as Error).message})`);
+    }
+  }
+  if (bytes.length < 4) throw new Error(`${where}: file is ${bytes.length} bytes, too short for the 4-byte magic number`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    const magic = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new Error(`${where}: bad magic number ${magic}; an IDX file starts with 00 00 <type> <ndims>`);
+  }
+  const info = IDX_TYPES.find((t) => t.code === bytes[2]);
+  if (info === undefined) {
+    throw new Error(`${where}: unknown type code 0x${bytes[2]!.toString(16).padStart(2, '0')}; expected one of ${IDX_TYPES.map((t) => `0x${t.code.toString(16).padStart(2, '0')} (${t.type})`).join(', ')}`);
+  }
+  const ndims = bytes[3]!;
+  const headerLength = 4 + 4 * ndims;
+  if (bytes.length < headerLength) {
+    throw new Error(`${where}: truncated header: ${ndims} dimensions need ${headerLength} bytes, file has ${bytes.length}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dims: number[] = [];
+  let size = 1;
+  for (let d = 0; d < ndims; d++) {
+    const dim = view.getUint32(4 + 4 * d, false);
+    dims.push(dim);
+    size *= dim;
+  }
+  const expected = headerLength + size * info.itemsize;
+  if (!Number.isSafeInteger(expected)) throw new Error(`${where}: dimensions [${dims.join(', ')}] are too large`);
+  if (bytes.length !== expected) {
+    const what = bytes.length < expected ? 'truncated' : 'has trailing bytes';
+    throw new Error(`${where}: ${what}: dimensions [${dims.join(', ')}] of ${info.type} need ${expected} bytes, file has ${bytes.length}`);
+  }
+  let data: IdxArray;
+  if (info.itemsize === 1) {
+    // One-byte types have no byte order: one bulk copy, so the result owns its memory rather than the file's.
+    const copy = new Uint8Array(size);
+    copy.set(bytes.subarray(headerLength, expected));
+    data = info.type === 'uint8' ? copy : new Int8Array(copy.buffer);
+  } else {
+    data = info.make(size);
+    for (let i = 0, at = headerLength; i < size; i++, at += info.itemsize) data[i] = info.get(view, at);
+  }
+  return { type: info.type, dims, data };
+}
+
+export function readIdx(path: string): IdxTensor {
+  return parseIdx(readFileSync(path), path);
+}
+
+function idxTypeOf(data: IdxArray): IdxTypeInfo {
+  const type: IdxType | undefined =
+    data instanceof Uint8Array ? 'uint8' : data instanceof Int8Array ? 'int8' : data instanceof Int16Array ? 'int16'
+    : data instanceof Int32Array ? 'int32' : data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64'
+    : undefined;
+  const info = IDX_TYPES.find((t) => t.type === type);
+  if (info === undefined) throw new Error(`serializeIdx: unsupported array type ${Object.prototype.toString.call(data)}`);
+  return info;
+}
+
+/** Encodes an array as IDX; the element type follows the array type (Uint8Array -> 0x08, ...). */
+export function serializeIdx(data: IdxArray, dims: readonly number[]): Uint8Array {
+  const info = idxTypeOf(data);
+  if (dims.length > 255) throw new Error(`serializeIdx: IDX allows at most 255 dimensions, got ${dims.length}`);
+  let size = 1;
+  for (const d of dims) {
+    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new Error(`serializeIdx: dimensions must be u32 integers, got [${dims.join(', ')}]`);
+    size *= d;
+  }
+  if (size !== data.length) throw new Error(`serializeIdx: dimensions [${dims.join(', ')}] need ${size} elements, data has ${data.length}`);
+  const headerLength = 4 + 4 * dims.length;
+  const out = new Uint8Array(headerLength + size * info.itemsize);
+  const view = new DataView(out.buffer);
+  out[2] = info.code;
+  out[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (let i = 0, at = headerLength; i < size; i++, at += info.itemsize) info.set(view, at, data[i]!);
+  return out;
+}
+
+export function writeIdx(path: string, data: IdxArray, dims: readonly number[]): void {
+  writeFileAtomic(path, serializeIdx(data, dims));
+}
