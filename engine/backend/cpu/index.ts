@@ -2,10 +2,9 @@
 import type { Backend, SyncKernels } from '../interface.js';
 import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gatherKernel, scatterAddKernel } from './gather.js';
-import { matmulReference } from './matmul.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
-import { layerNormBackwardRows, layerNormRows, softmaxBackwardRows, softmaxRows } from './rows.js';
 import { copyStrided } from './strided.js';
+import { cpuKernelsInUse, fastKernels } from './fast.js';
 
 export const cpuKernels: SyncKernels = {
   copy: copyStrided,
@@ -14,11 +13,7 @@ export const cpuKernels: SyncKernels = {
   where: whereKernel,
   reduce: reduceKernel,
   argReduce: argReduceKernel,
-  matmul: matmulReference,
-  softmax: softmaxRows,
-  softmaxBackward: softmaxBackwardRows,
-  layerNorm: layerNormRows,
-  layerNormBackward: layerNormBackwardRows,
+  ...fastKernels,
   gather: gatherKernel,
   scatterAdd: scatterAddKernel,
 };
@@ -27,5 +22,5 @@ export const cpuBackend: Backend = {
   name: 'cpu',
   async: false,
   kernels: cpuKernels,
-  describe: () => 'cpu (TypeScript)',
+  describe: () => `cpu (${cpuKernelsInUse() === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'})`,
 };

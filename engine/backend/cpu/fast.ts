@@ -1,0 +1,57 @@
+// Fast float32 paths for the cpu backend: WebAssembly SIMD kernels emitted at run time
+// (engine/backend/wasm). float64 and the kernels below fall back to the TypeScript reference.
+import type { TypedArray } from '../../dtype.js';
+import type { SyncKernels } from '../interface.js';
+import { layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, wasmAvailable } from '../wasm/index.js';
+import { matmulReference } from './matmul.js';
+import { layerNormBackwardRows, layerNormRows, softmaxBackwardRows, softmaxRows } from './rows.js';
+
+type Fast = Pick<SyncKernels, 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward'>;
+
+let enabled = process.env.TLEG_CPU_KERNELS !== 'reference';
+
+/** 'wasm' (default when WebAssembly SIMD is present) or 'reference' (plain TypeScript), for tests and benchmarks. */
+export function setCpuKernels(kind: 'wasm' | 'reference'): void {
+  enabled = kind === 'wasm';
+}
+
+export function cpuKernelsInUse(): 'wasm' | 'reference' {
+  return enabled && wasmAvailable() ? 'wasm' : 'reference';
+}
+
+const isF32 = (...xs: (TypedArray | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
+
+const ones = new Map<number, Float32Array>();
+const zeros = new Map<number, Float32Array>();
+function constant(cache: Map<number, Float32Array>, n: number, v: number): Float32Array {
+  let a = cache.get(n);
+  if (!a) { a = new Float32Array(n).fill(v); cache.set(n, a); }
+  return a;
+}
+
+export const fastKernels: Fast = {
+  matmul: (a, b, out, batch, M, N, K) => {
+    if (!enabled || !isF32(a.data, b.data, out) || !wasmAvailable()) return matmulReference(a, b, out, batch, M, N, K);
+    const [asb, asr, asc] = a.layout.strides;
+    const [bsb, bsr, bsc] = b.layout.strides;
+    matmulF32(a.data as Float32Array, a.layout.offset, asb, asr, asc, b.data as Float32Array, b.layout.offset, bsb, bsr, bsc, out as Float32Array, 0, batch, M, N, K);
+  },
+  softmax: (x, out, rows, cols, log) => {
+    if (!enabled || log || !isF32(x, out) || !wasmAvailable()) return softmaxRows(x, out, rows, cols, log);
+    softmaxF32(x as Float32Array, out as Float32Array, rows, cols);
+  },
+  softmaxBackward: (y, g, out, rows, cols, log) => {
+    if (!enabled || log || !isF32(y, g, out) || !wasmAvailable()) return softmaxBackwardRows(y, g, out, rows, cols, log);
+    softmaxBackwardF32(y as Float32Array, g as Float32Array, out as Float32Array, rows, cols);
+  },
+  layerNorm: (x, w, b, y, mean, rstd, rows, cols, eps) => {
+    if (!enabled || !isF32(x, w, b, y, mean, rstd) || !wasmAvailable()) return layerNormRows(x, w, b, y, mean, rstd, rows, cols, eps);
+    layerNormF32(x as Float32Array, (w ?? constant(ones, cols, 1)) as Float32Array, (b ?? constant(zeros, cols, 0)) as Float32Array, y as Float32Array, mean as Float32Array, rstd as Float32Array, rows, cols, eps);
+  },
+  layerNormBackward: (x, w, mean, rstd, g, dx, dw, db, rows, cols) => {
+    if (!enabled || !isF32(x, w, mean, rstd, g, dx) || !wasmAvailable()) return layerNormBackwardRows(x, w, mean, rstd, g, dx, dw, db, rows, cols);
+    const dwOut = (dw ?? new Float32Array(cols)) as Float32Array;
+    const dbOut = (db ?? new Float32Array(cols)) as Float32Array;
+    layerNormBackwardF32(x as Float32Array, (w ?? constant(ones, cols, 1)) as Float32Array, mean as Float32Array, rstd as Float32Array, g as Float32Array, dx as Float32Array, dwOut, dbOut, rows, cols);
+  },
+};

@@ -1,0 +1,88 @@
+// The gpujs device: matmul, softmax and layernorm (forward and backward) as gpu.js kernels in webgpu,
+// webasm or cpu mode; every other kernel, and float64 work, falls back to the cpu kernels.
+import type { TypedArray } from '../dtype.js';
+import type { AsyncKernels, Backend, View } from './interface.js';
+import { cpuKernels } from './cpu/index.js';
+import { createGpuKernels, disposeGpuKernels, availableGpuModes, type GpuKernels, type GpuMode } from './gpujs/index.js';
+
+/** The kernels the gpujs backend answers for; `satisfies` makes a claimed-but-missing kernel a tsc error. */
+type Claimed = 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward';
+
+function f32(...arrays: (TypedArray | null)[]): boolean {
+  return arrays.every((a) => a === null || a instanceof Float32Array);
+}
+
+/** A rank-3 [batch, r, c] view as gpu.js wants it: contiguous or transposed in its last two dims, batch 1 or dense. */
+function asDense(v: View, rows: number, cols: number): { data: Float32Array; batch: number; trans: boolean } {
+  const [sb, sr, sc] = v.layout.strides;
+  const batch = v.layout.shape[0];
+  const { offset } = v.layout;
+  const dense = (sbExpected: number) => sb === 0 || batch === 1 || sb === sbExpected;
+  const span = (b: number) => (b - 1) * sb + rows * cols;
+  if (sc === 1 && sr === cols && dense(rows * cols)) {
+    const b = sb === 0 ? 1 : batch;
+    return { data: (v.data as Float32Array).subarray(offset, offset + span(b)), batch: b, trans: false };
+  }
+  if (sr === 1 && sc === rows && dense(rows * cols)) {
+    const b = sb === 0 ? 1 : batch;
+    return { data: (v.data as Float32Array).subarray(offset, offset + span(b)), batch: b, trans: true };
+  }
+  const packed = new Float32Array(batch * rows * cols);
+  cpuKernels.copy(v, { data: packed, layout: { shape: [batch, rows, cols], strides: [rows * cols, cols, 1], offset: 0 } });
+  return { data: packed, batch, trans: false };
+}
+
+function then<T>(r: T | Promise<T>, fn: (v: T) => void): void | Promise<void> {
+  return r instanceof Promise ? r.then(fn) : fn(r);
+}
+
+export function gpujsKernels(gk: GpuKernels): { [K in Claimed]: AsyncKernels[K] } {
+  return {
+    matmul: (a, b, out, batch, M, N, K) => {
+      if (!f32(a.data, b.data, out)) return cpuKernels.matmul(a, b, out, batch, M, N, K);
+      const A = asDense(a, M, K);
+      const B = asDense(b, K, N);
+      return then(gk.matmul(A.data, B.data, A.batch, B.batch, M, K, N, A.trans, B.trans), (r) => out.set(r));
+    },
+    softmax: (x, out, rows, cols, log) => {
+      // gpu.js computes softmax; log-softmax and float64 stay on the cpu kernel
+      if (log || !f32(x, out)) return cpuKernels.softmax(x, out, rows, cols, log);
+      return then(gk.softmax(x.subarray(0, rows * cols) as Float32Array, rows, cols), (r) => out.set(r));
+    },
+    softmaxBackward: (y, g, out, rows, cols, log) => {
+      if (log || !f32(y, g, out)) return cpuKernels.softmaxBackward(y, g, out, rows, cols, log);
+      return then(gk.softmaxBackward(y as Float32Array, g.subarray(0, rows * cols) as Float32Array, rows, cols), (r) => out.set(r));
+    },
+    layerNorm: (x, w, b, y, mean, rstd, rows, cols, eps) => {
+      if (!f32(x, w, b, y)) return cpuKernels.layerNorm(x, w, b, y, mean, rstd, rows, cols, eps);
+      return then(gk.layerNorm(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps), (r) => {
+        y.set(r.y);
+        mean.set(r.mean);
+        rstd.set(r.rstd);
+      });
+    },
+    layerNormBackward: (x, w, mean, rstd, g, dx, dw, db, rows, cols) => {
+      if (!f32(x, w, g, dx)) return cpuKernels.layerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, cols);
+      return then(gk.layerNormBackward(x as Float32Array, w as Float32Array | null, mean as Float32Array, rstd as Float32Array, g as Float32Array, rows, cols), (r) => {
+        dx.set(r.dx);
+        if (dw) dw.set(r.dw);
+        if (db) db.set(r.db);
+      });
+    },
+  };
+}
+
+export async function createGpujsBackend(mode?: GpuMode): Promise<Backend> {
+  const modes = await availableGpuModes();
+  const chosen = mode ?? (modes.includes('webgpu') ? 'webgpu' : 'webasm');
+  const gk = await createGpuKernels(chosen);
+  return {
+    name: 'gpujs',
+    async: gk.async,
+    kernels: gpujsKernels(gk),
+    describe: () => `gpu.js ${gk.mode}`,
+    dispose: () => disposeGpuKernels(),
+  };
+}
+
+export { availableGpuModes, type GpuMode };

@@ -1,0 +1,88 @@
+// Which gpu.js modes run here, and the navigator.gpu that gpu.js's webgpu mode needs under Node.
+//
+// Node has no WebGPU; the `webgpu` npm package (Dawn) provides one. We try Dawn's default
+// adapter first (a real GPU through Vulkan/Metal/D3D). Where none answers, we fall back to
+// Dawn's OpenGL ES backend over EGL, which on a machine without a GPU is Mesa's llvmpipe:
+// it needs EGL_PLATFORM=surfaceless (no display) and an adapter asked for at
+// featureLevel 'compatibility' (GLES cannot offer core WebGPU). Debian 12's Vulkan
+// lavapipe is rejected by Dawn, so GLES is the CPU path. See .ci/setup-mesa.sh.
+import { availableParallelism } from 'node:os';
+import gpujs from 'gpu.js';
+
+export type GpuMode = 'webgpu' | 'webasm' | 'cpu';
+
+/** The slice of the WebGPU API we touch; the full types live in @webgpu/types, which we do not load. */
+interface AdapterLike {
+  readonly limits: object;
+}
+interface NavigatorGpuLike {
+  requestAdapter(options?: { featureLevel?: string; powerPreference?: string }): Promise<AdapterLike | null>;
+  getPreferredCanvasFormat(): string;
+}
+interface WebGpuPackage {
+  create(options: string[]): NavigatorGpuLike;
+  globals: object;
+}
+
+let webGpuProbe: Promise<boolean> | null = null;
+
+/** Answers whether a webgpu adapter exists, installing navigator.gpu on first call. Never throws. */
+export function probeWebGpu(): Promise<boolean> {
+  webGpuProbe ??= installNavigatorGpu().catch(() => false);
+  return webGpuProbe;
+}
+
+export async function availableGpuModes(): Promise<GpuMode[]> {
+  const modes: GpuMode[] = [];
+  if (await probeWebGpu()) modes.push('webgpu');
+  if (gpujs.GPU.isWebAssemblySupported) modes.push('webasm');
+  modes.push('cpu');
+  return modes;
+}
+
+async function installNavigatorGpu(): Promise<boolean> {
+  const existing = (globalThis as { navigator?: { gpu?: NavigatorGpuLike } }).navigator?.gpu;
+  if (existing) return (await existing.requestAdapter()) !== null;
+
+  const webgpu = (await import('webgpu')) as unknown as WebGpuPackage;
+  for (const [name, value] of Object.entries(webgpu.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  }
+  const gpu = (await nativeGpu(webgpu)) ?? (await llvmpipeGpu(webgpu));
+  if (!gpu) return false;
+  defineNavigatorGpu(gpu);
+  return true;
+}
+
+/** Dawn's default adapter: a real GPU if the machine has one. */
+async function nativeGpu(webgpu: WebGpuPackage): Promise<NavigatorGpuLike | null> {
+  const gpu = webgpu.create([]);
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  return adapter ? gpu : null;
+}
+
+/** Dawn over OpenGL ES over EGL: Mesa's llvmpipe where there is no GPU. */
+async function llvmpipeGpu(webgpu: WebGpuPackage): Promise<NavigatorGpuLike | null> {
+  // Node's process.env writes through to the C environment, which EGL reads when Dawn loads it.
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  const gles = webgpu.create(['backend=opengles']);
+  const compatibility: NavigatorGpuLike = {
+    // gpu.js asks for an adapter without options; GLES only answers a compatibility request.
+    requestAdapter: (options) => gles.requestAdapter({ ...options, featureLevel: 'compatibility' }),
+    getPreferredCanvasFormat: () => gles.getPreferredCanvasFormat(),
+  };
+  const adapter = await compatibility.requestAdapter().catch(() => null);
+  return adapter ? compatibility : null;
+}
+
+function defineNavigatorGpu(gpu: NavigatorGpuLike): void {
+  const holder = globalThis as { navigator?: object };
+  if (holder.navigator) {
+    Object.defineProperty(holder.navigator, 'gpu', { value: gpu, configurable: true });
+    return;
+  }
+  // Node 20 has no navigator; gpu.js's webasm worker pool also reads hardwareConcurrency from it.
+  const hardwareConcurrency = availableParallelism();
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu, hardwareConcurrency }, configurable: true, writable: true });
+}

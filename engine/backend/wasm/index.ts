@@ -1,0 +1,117 @@
+// WebAssembly SIMD kernels, emitted at run time (no prebuilt binary): a packed, register-blocked GEMM that
+// can use worker threads, and fused row kernels. Every call is synchronous: operands are copied into the
+// shared wasm memory, computed there, and the result copied back.
+import { runtime, simdSupported } from './runtime.js';
+import { CTRL_BYTES, Ctl, plan } from './matmul.js';
+import { lockJob, runJob, setThreads, threadCount } from './pool.js';
+
+export { relaxedSimdSupported } from './runtime.js';
+
+let available: boolean | null = null;
+let jobId = 0;
+/** Below this many multiply-adds a worker's wake-up costs more than it saves. */
+const PARALLEL_MIN_MACS = 1 << 20;
+
+/** false if WebAssembly SIMD (or shared memory) is missing: the caller should fall back to plain TS. */
+export function wasmAvailable(): boolean {
+  if (available === null) available = simdSupported();
+  return available;
+}
+
+/** 1 = main thread only; n = main thread plus n-1 workers (default: os.availableParallelism()). */
+export function setWasmThreads(n: number): void { setThreads(n); }
+
+const align = (x: number) => Math.ceil(x / 64) * 64;
+
+/**
+ * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j]; element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
+ * k*aColStride] (strides in elements, 0 for a broadcast batch); out is contiguous [batch, M, N] from outOff.
+ */
+export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, aRowStride: number, aColStride: number,
+                          b: Float32Array, bOff: number, bBatchStride: number, bRowStride: number, bColStride: number,
+                          out: Float32Array, outOff: number, batch: number, M: number, N: number, K: number): void {
+  if (batch <= 0 || M <= 0 || N <= 0) return;
+  if (K <= 0) { out.fill(0, outOff, outOff + batch * M * N); return; }
+  const rt = runtime();
+  const threads = batch * M * N * K >= PARALLEL_MIN_MACS ? threadCount() : 1;
+  const p = plan(batch, M, N, K, threads);
+  const aSpan = (batch - 1) * aBatchStride + (M - 1) * aRowStride + (K - 1) * aColStride + 1;
+  const bSpan = (batch - 1) * bBatchStride + (K - 1) * bRowStride + (N - 1) * bColStride + 1;
+  const aBase = CTRL_BYTES, bBase = align(aBase + aSpan * 4), outBase = align(bBase + bSpan * 4);
+  const scratchBase = align(outBase + batch * M * N * 4);
+  const mem = rt.reserve(scratchBase + threads * p.scratchBytes);
+  mem.set(a.subarray(aOff, aOff + aSpan), aBase / 4);
+  mem.set(b.subarray(bOff, bOff + bSpan), bBase / 4);
+
+  const c = new Int32Array(mem.buffer, 0, CTRL_BYTES / 4);
+  lockJob(c);
+  c[Ctl.jobId] = ++jobId;
+  c[Ctl.kernel] = p.kernel;
+  c[Ctl.aBase] = aBase; c[Ctl.aBS] = aBatchStride * 4; c[Ctl.aRS] = aRowStride * 4; c[Ctl.aCS] = aColStride * 4;
+  c[Ctl.bBase] = bBase; c[Ctl.bBS] = bBatchStride * 4; c[Ctl.bRS] = bRowStride * 4; c[Ctl.bCS] = bColStride * 4;
+  c[Ctl.outBase] = outBase; c[Ctl.batch] = batch; c[Ctl.M] = M; c[Ctl.N] = N; c[Ctl.K] = K;
+  c[Ctl.MC] = p.MC; c[Ctl.KC] = p.KC; c[Ctl.chunksPerBatch] = p.chunksPerBatch;
+  c[Ctl.scratchBase] = scratchBase; c[Ctl.scratchBytes] = p.scratchBytes;
+  c[Ctl.total] = batch * p.chunksPerBatch;
+  runJob(rt, c, threads);
+  out.set(mem.subarray(outBase / 4, outBase / 4 + batch * M * N), outOff);
+}
+
+/** Copies arrays into wasm memory from address CTRL_BYTES on, 64-byte aligned; returns their byte addresses. */
+function stage(arrays: (Float32Array | number)[]): { mem: Float32Array; at: number[] } {
+  const rt = runtime();
+  const at: number[] = [];
+  let end = CTRL_BYTES;
+  for (const x of arrays) { at.push(end); end = align(end + (typeof x === 'number' ? x : x.length) * 4); }
+  const mem = rt.reserve(end);
+  arrays.forEach((x, i) => { if (typeof x !== 'number') mem.set(x, at[i] / 4); });
+  return { mem, at };
+}
+
+function fetch(mem: Float32Array, at: number, dst: Float32Array, n: number): void {
+  dst.set(mem.subarray(at / 4, at / 4 + n));
+}
+
+/** softmax over the last axis of a contiguous [rows, cols] array */
+export function softmaxF32(x: Float32Array, out: Float32Array, rows: number, cols: number): void {
+  const n = rows * cols;
+  if (n === 0) return;
+  const { mem, at } = stage([x.subarray(0, n), n]);
+  runtime().ex.softmax(at[0], at[1], rows, cols);
+  fetch(mem, at[1], out, n);
+}
+
+// d softmax: dx = y * (g - sum(g * y))
+export function softmaxBackwardF32(y: Float32Array, g: Float32Array, out: Float32Array, rows: number, cols: number): void {
+  const n = rows * cols;
+  if (n === 0) return;
+  const { mem, at } = stage([y.subarray(0, n), g.subarray(0, n), n]);
+  runtime().ex.softmaxBackward(at[0], at[1], at[2], rows, cols);
+  fetch(mem, at[2], out, n);
+}
+
+/** y = (x - mean) * rstd * w + b over the last axis; also writes mean[rows] and rstd[rows] */
+export function layerNormF32(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array,
+                             rstd: Float32Array, rows: number, cols: number, eps: number): void {
+  const n = rows * cols;
+  if (n === 0) return;
+  const { mem, at } = stage([x.subarray(0, n), w.subarray(0, cols), b.subarray(0, cols), n, rows, rows]);
+  runtime().ex.layerNorm(at[0], at[1], at[2], at[3], at[4], at[5], rows, cols, eps);
+  fetch(mem, at[3], y, n);
+  fetch(mem, at[4], mean, rows);
+  fetch(mem, at[5], rstd, rows);
+}
+
+/** layernorm backward: writes dx, and overwrites dw and db with their sums over rows */
+export function layerNormBackwardF32(x: Float32Array, w: Float32Array, mean: Float32Array, rstd: Float32Array,
+                                     g: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array,
+                                     rows: number, cols: number): void {
+  if (cols === 0) return;
+  const n = rows * cols;
+  const { mem, at } = stage([x.subarray(0, n), w.subarray(0, cols), mean.subarray(0, rows), rstd.subarray(0, rows),
+    g.subarray(0, n), n, cols, cols]);
+  runtime().ex.layerNormBackward(at[0], at[1], at[2], at[3], at[4], at[5], at[6], at[7], rows, cols);
+  fetch(mem, at[5], dx, n);
+  fetch(mem, at[6], dw, cols);
+  fetch(mem, at[7], db, cols);
+}

@@ -1,0 +1,192 @@
+// Emitted wasm for the GEMM: panel packing and a register-blocked MR×NR micro-kernel.
+// Packed layouts (all f32, k padded with zeros to a multiple of UNROLL):
+//   A block: panels of MR rows, each [kcPad][MR];  B block: panels of NR columns, each [kcPad][NR].
+import { Code, FuncDef, T } from './emitter.js';
+
+export const UNROLL = 4;
+
+/**
+ * mr×nr accumulator tile. aBcast: how A(r,k) is broadcast: 'load' = v128.load32_splat per element, 'shuffle' =
+ * one v128.load of 4 rows then a lane-broadcast shuffle per row (cheaper on x64). bInReg: keep the B vectors
+ * of a k step in locals (else each use loads from memory, saving registers).
+ */
+export interface KernelShape {
+  mr: number; nr: number; aBcast?: 'load' | 'shuffle'; bInReg?: boolean; relaxed?: boolean; unroll?: 1 | 2 | 4;
+}
+
+export const kernelName = (s: KernelShape) =>
+  `gemm${s.mr}x${s.nr}${s.aBcast === 'shuffle' ? 's' : ''}${s.bInReg === false ? 'm' : ''}${s.relaxed ? 'r' : ''}u${s.unroll ?? 4}`;
+
+const laneBroadcast = (l: number) => Array.from({ length: 16 }, (_, i) => l * 4 + (i & 3));
+
+/**
+ * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, accumulate): for every NR-column panel of B and every
+ * MR-row panel of A, C[tile] (+)= Apanel · Bpanel over kSteps*UNROLL k. c and ldc are byte addresses/strides.
+ */
+export function emitGemm(shape: KernelShape): FuncDef {
+  const { mr, nr, relaxed } = shape, unroll = shape.unroll ?? UNROLL, shuffle = shape.aBcast === 'shuffle', bInReg = shape.bInReg !== false;
+  const nv = nr / 4;
+  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum] = [0, 1, 2, 3, 4, 5, 6, 7];
+  let next = 8;
+  const jp = next++, ip = next++, apan = next++, bpan = next++, cpan = next++, ctile = next++;
+  const acur = next++, bcur = next++, kk = next++, crow = next++, aPanelBytes = next++, bPanelBytes = next++;
+  const i32Locals = next - 8;
+  const acc: number[][] = [];
+  for (let r = 0; r < mr; r++) { acc.push([]); for (let v = 0; v < nv; v++) acc[r].push(next++); }
+  const bv: number[] = [];
+  for (let v = 0; v < nv; v++) bv.push(next++);
+  const av = next++, a4 = next++;
+  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - 8 - i32Locals).fill(T.v128)];
+
+  const k = new Code();
+  k.get(kSteps).i32(UNROLL * mr * 4).i32Mul().set(aPanelBytes);
+  k.get(kSteps).i32(UNROLL * nr * 4).i32Mul().set(bPanelBytes);
+  k.get(nPanels).set(jp).get(bp).set(bpan).get(c).set(cpan);
+  k.loop(); // over column panels
+  k.get(mPanels).set(ip).get(ap).set(apan).get(cpan).set(ctile);
+  k.loop(); // over row panels
+  k.get(accum).if_();
+  k.get(ctile).set(crow);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) k.get(crow).v128Load(v * 16).set(acc[r][v]);
+    if (r < mr - 1) k.get(crow).get(ldc).i32Add().set(crow);
+  }
+  k.else_();
+  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.v128Const([0, 0, 0, 0]).set(acc[r][v]);
+  k.end();
+  k.get(apan).set(acur).get(bpan).set(bcur).get(kSteps).i32(UNROLL / unroll).i32Mul().set(kk);
+  k.loop(); // over k, `unroll` steps per trip
+  for (let u = 0; u < unroll; u++) {
+    if (bInReg) for (let v = 0; v < nv; v++) k.get(bcur).v128Load((u * nr + v * 4) * 4).set(bv[v]);
+    const getB = (v: number) => (bInReg ? k.get(bv[v]) : k.get(bcur).v128Load((u * nr + v * 4) * 4));
+    for (let r = 0; r < mr; r++) {
+      if (!shuffle) k.get(acur).v128Load32Splat((u * mr + r) * 4).set(av);
+      else {
+        // reads up to 3 floats past the panel on the last k: the scratch layout leaves room after it
+        if (r % 4 === 0) k.get(acur).v128Load((u * mr + r) * 4).set(a4);
+        k.get(a4).get(a4).i8x16Shuffle(laneBroadcast(r % 4)).set(av);
+      }
+      for (let v = 0; v < nv; v++) {
+        if (relaxed) { k.get(av); getB(v); k.get(acc[r][v]).f32x4RelaxedMadd().set(acc[r][v]); }
+        else { k.get(acc[r][v]).get(av); getB(v); k.f32x4Mul().f32x4Add().set(acc[r][v]); }
+      }
+    }
+  }
+  k.get(acur).i32(unroll * mr * 4).i32Add().set(acur);
+  k.get(bcur).i32(unroll * nr * 4).i32Add().set(bcur);
+  k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
+  k.end();
+  k.get(ctile).set(crow);
+  for (let r = 0; r < mr; r++) {
+    for (let v = 0; v < nv; v++) k.get(crow).get(acc[r][v]).v128Store(v * 16);
+    if (r < mr - 1) k.get(crow).get(ldc).i32Add().set(crow);
+  }
+  k.get(apan).get(aPanelBytes).i32Add().set(apan);
+  k.get(ctile).get(ldc).i32(mr).i32Mul().i32Add().set(ctile);
+  k.get(ip).i32(1).i32Sub().tee(ip).brIf(0);
+  k.end();
+  k.get(bpan).get(bPanelBytes).i32Add().set(bpan);
+  k.get(cpan).i32(nr * 4).i32Add().set(cpan);
+  k.get(jp).i32(1).i32Sub().tee(jp).brIf(0);
+  k.end();
+  return { name: kernelName(shape), params: Array(8).fill(T.i32), locals, body: k };
+}
+
+/** Copies `width` contiguous floats from the address in local src to the address in local dst. */
+function copyContiguous(k: Code, src: number, dst: number, width: number): void {
+  let o = 0;
+  for (; o + 4 <= width; o += 4) k.get(dst).get(src).v128Load(o * 4).v128Store(o * 4);
+  for (; o + 2 <= width; o += 2) k.get(dst).get(src).i64Load(o * 4).i64Store(o * 4);
+  for (; o < width; o++) k.get(dst).get(src).f32Load(o * 4).f32Store(o * 4);
+}
+
+/**
+ * pack<W>(src, sR, sK, nR, nK, nKpad, dst): element (r, k) of the source is at src + r*sR + k*sK (bytes);
+ * writes panels of W along r, each [nKpad][W], zero-filled past nR and past nK.
+ */
+export function emitPack(w: number): FuncDef {
+  const [src, sR, sK, nR, nK, nKpad, dst] = [0, 1, 2, 3, 4, 5, 6];
+  let next = 7;
+  const rem = next++, s = next++, kk = next++, r = next++, sr = next++, z = next++;
+  const rowPtr: number[] = [];
+  for (let i = 0; i < w; i++) rowPtr.push(next++);
+  const locals: T[] = Array(next - 7).fill(T.i32);
+  const k = new Code();
+  k.get(nR).set(rem);
+  k.loop(); // over panels
+  k.get(rem).i32(w).i32GeS().if_();
+  {
+    k.get(sR).i32(4).i32Eq().if_();
+    // rows contiguous: each k is one contiguous run of W floats
+    k.get(src).set(s).get(nK).set(kk);
+    k.loop();
+    copyContiguous(k, s, dst, w);
+    k.get(s).get(sK).i32Add().set(s);
+    k.get(dst).i32(w * 4).i32Add().set(dst);
+    k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
+    k.end();
+    k.else_();
+    for (let i = 0; i < w; i++) k.get(src).get(sR).i32(i).i32Mul().i32Add().set(rowPtr[i]);
+    k.get(nK).set(kk);
+    k.loop();
+    for (let i = 0; i < w; i++) {
+      k.get(dst).get(rowPtr[i]).f32Load().f32Store(i * 4);
+      k.get(rowPtr[i]).get(sK).i32Add().set(rowPtr[i]);
+    }
+    k.get(dst).i32(w * 4).i32Add().set(dst);
+    k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
+    k.end();
+    k.end();
+  }
+  k.else_();
+  {
+    // the last, partial panel: rows past nR are zero
+    k.get(src).set(s).get(nK).set(kk);
+    k.loop();
+    k.i32(0).set(r).get(s).set(sr);
+    k.loop();
+    k.get(r).get(rem).i32LtS().if_();
+    k.get(dst).get(sr).f32Load().f32Store();
+    k.else_();
+    k.get(dst).f32(0).f32Store();
+    k.end();
+    k.get(dst).i32(4).i32Add().set(dst);
+    k.get(sr).get(sR).i32Add().set(sr);
+    k.get(r).i32(1).i32Add().tee(r).i32(w).i32LtS().brIf(0);
+    k.end();
+    k.get(s).get(sK).i32Add().set(s);
+    k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
+    k.end();
+  }
+  k.end();
+  // zero the k padding of this panel
+  k.get(nKpad).get(nK).i32Sub().i32(w).i32Mul().set(z);
+  k.block();
+  k.get(z).i32Eqz().brIf(0);
+  k.loop();
+  k.get(dst).f32(0).f32Store();
+  k.get(dst).i32(4).i32Add().set(dst);
+  k.get(z).i32(1).i32Sub().tee(z).brIf(0);
+  k.end();
+  k.end();
+  k.get(src).get(sR).i32(w).i32Mul().i32Add().set(src);
+  k.get(rem).i32(w).i32Sub().tee(rem).i32(0).i32GtS().brIf(0);
+  k.end();
+  return { name: `pack${w}`, params: Array(7).fill(T.i32), locals, body: k };
+}
+
+/** copyRows(src, srcStride, dst, dstStride, rows, rowBytes): strided rows to strided rows (bytes). */
+export function emitCopyRows(): FuncDef {
+  const [src, srcStride, dst, dstStride, rows, rowBytes] = [0, 1, 2, 3, 4, 5];
+  const k = new Code();
+  k.block();
+  k.get(rows).i32(0).i32LeS().brIf(0);
+  k.loop();
+  k.get(dst).get(src).get(rowBytes).memoryCopy();
+  k.get(src).get(srcStride).i32Add().set(src);
+  k.get(dst).get(dstStride).i32Add().set(dst);
+  k.get(rows).i32(1).i32Sub().tee(rows).brIf(0);
+  k.end();
+  k.end();
+  return { name: 'copyRows', params: Array(6).fill(T.i32), body: k };
+}
