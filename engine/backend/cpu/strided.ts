@@ -40,8 +40,9 @@ const loops = new Map<string, Loop>();
  * Compiles `out[i] = expr(v0, v1, ...)` over `arity` strided inputs. The output is contiguous.
  * Outer dims advance with counters; the innermost loop is a plain strided loop.
  */
-function compile(expr: string, arity: number): Loop {
-  const key = `${arity}:${expr}`;
+function compile(expr: string, arity: number, types: string): Loop {
+  // one compiled loop per (expression, array types): each stays monomorphic, so V8 keeps it fast
+  const key = `${types}:${arity}:${expr}`;
   const hit = loops.get(key);
   if (hit) return hit;
   const ks = [...Array(arity).keys()];
@@ -77,7 +78,8 @@ export function mapStrided(expr: string, views: readonly View[], out: TypedArray
   for (const d of shape) n *= d;
   if (n === 0) return;
   const c = collapse(shape, views);
-  compile(expr, views.length)(out, c.shape, views.map((v) => v.data), c.strides, c.offsets);
+  const types = out.constructor.name + views.map((v) => v.data.constructor.name).join();
+  compile(expr, views.length, types)(out, c.shape, views.map((v) => v.data), c.strides, c.offsets);
 }
 
 /** dst = src where dst may itself be a strided view (used by copy into slices, cat, setters). */
