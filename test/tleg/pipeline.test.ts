@@ -1,0 +1,84 @@
+// The pipeline end to end on the tiny preset: every stage runs and leaves its artefacts, a rerun skips them
+// all, an interrupted stage resumes, the report files exist and parse, and bad flags fail before training.
+// Not accuracy: the tiny preset trains for a handful of steps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors } from '../../model/io/index.js';
+import { loadLearngene } from '../../tleg/index.js';
+import { runPipeline } from '../../tleg/pipeline.js';
+import { parseCli } from '../../tleg/cli.js';
+
+function tinyOptions(out: string, lines: string[]) {
+  const cli = parseCli(['--preset', 'tiny', '--depths', '1,3', '--out', out]);
+  assert.ok(cli);
+  return { preset: cli.preset, data: cli.data, seed: cli.seed, out, log: false, print: (l: string) => { lines.push(l); } };
+}
+
+test('tiny pipeline: stages, artefacts, report; a rerun skips every stage; a lost stage result is redone from its checkpoint', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'tleg-pipeline-'));
+  try {
+    const first: string[] = [];
+    const report = await runPipeline(tinyOptions(out, first));
+    const stages = ['teacher', 'ancestry', 'tleg-d1', 'scratch-d1', 'scratch2x-d1', 'tleg-d3', 'scratch-d3', 'scratch2x-d3'];
+    for (const s of stages) {
+      const dir = join(out, 'stages', s);
+      const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+      assert.equal(result.stage, s);
+      assert.ok(result.accuracy >= 0 && result.accuracy <= 1, `${s}: accuracy ${result.accuracy}`);
+      assert.ok(existsSync(join(dir, 'metrics.jsonl')) && existsSync(join(dir, 'checkpoint.safetensors')), `${s}: trainer files`);
+      for (const line of readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')) JSON.parse(line);
+    }
+    const gene = loadLearngene(join(out, 'stages', 'ancestry', 'learngene.safetensors'));
+    assert.equal(gene.config.depth, 2);
+    assert.ok(readSafetensors(join(out, 'stages', 'tleg-d3', 'model.safetensors')).tensors.has('blocks.2.attn.qkv.weight'));
+    assert.deepEqual(report.descendants.map((r) => r.depth), [1, 3]);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.match(md, /\| depth \| params \| TLEG/);
+    assert.match(md, /one learngene/);
+    const svg = readFileSync(join(out, 'report.svg'), 'utf8');
+    assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\s*$/);
+    assert.equal((svg.match(/<polyline/g) ?? []).length >= 3, true);
+    JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+
+    const second: string[] = [];
+    await runPipeline(tinyOptions(out, second));
+    assert.equal(second.filter((l) => l.includes('(skipped)')).length, stages.length, second.join('\n'));
+    assert.ok(!second.some((l) => l.includes('training:')));
+
+    // An interrupted stage: its result is missing but its checkpoint is there; it resumes and finishes.
+    unlinkSync(join(out, 'stages', 'scratch2x-d3', 'result.json'));
+    const third: string[] = [];
+    await runPipeline(tinyOptions(out, third));
+    assert.ok(third.some((l) => l.startsWith('[scratch2x-d3] resuming')), third.join('\n'));
+    assert.ok(existsSync(join(out, 'stages', 'scratch2x-d3', 'result.json')));
+
+    // Other settings in the same directory are refused.
+    const other = tinyOptions(out, []);
+    await assert.rejects(runPipeline({ ...other, seed: 5 }), /holds a run with other settings/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('invalid flags fail with a clear message before any training', () => {
+  const bad: Array<[string[], RegExp]> = [
+    [['--preset', 'huge'], /--preset: expected one of tiny, quick, full, got "huge"/],
+    [['--depths', '2,x'], /--depths: expected an integer ≥ 1, got "x"/],
+    [['--depths', '0'], /--depths: expected an integer ≥ 1, got "0"/],
+    [['--budget', '0'], /--budget: expected an integer ≥ 1, got "0"/],
+    [['--dataset', '/no/such/file'], /--dataset: expected mnist, fashion-mnist, synthetic or an existing IDX file/],
+    [['--backend', 'tpu'], /--backend: expected cpu or gpujs, got "tpu"/],
+    [['--model', 'vit-huge'], /--model: expected one of/],
+    [['--seed', '1.5'], /--seed: expected an integer ≥ 0/],
+    [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['--dataset', 'mnist', '--labels', 'x'], /--labels is only for an IDX --dataset path/],
+  ];
+  for (const [argv, message] of bad) assert.throws(() => parseCli(argv), message, argv.join(' '));
+  assert.equal(parseCli(['--help']), null);
+  const defaults = parseCli([]);
+  assert.equal(defaults?.preset.name, 'quick');
+  assert.equal(defaults?.out, 'runs/quick-fashion-mnist-seed0');
+});

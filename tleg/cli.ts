@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `tleg` / `npm start`: the whole TLEG experiment (teacher → Aux-Net → descendants → baselines → report).
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { getDevice, setDefaultDevice } from '../engine/index.js';
+import { runPipeline } from './pipeline.js';
+import { MODELS, PRESETS, type DatasetName, type ModelName, type Preset, type PresetName } from './presets.js';
+import type { DataSource } from './data.js';
+
+export const HELP = `tleg: run the TLEG experiment (Transformer as Linear Expansion of learnGene, AAAI 2024)
+
+  1. teacher      train a ViT teacher from scratch (or --teacher FILE)
+  2. ancestry     train the auxiliary net (block i = θ_B + (i/L)·θ_A) by soft distillation; save the learngene
+  3. descendants  for each depth, initialise a ViT from the learngene and fine-tune it briefly
+  4. baselines    the same depths from timm's random init, on the same budget and on k× the budget
+  5. report       report.md, report.svg and results.json in the run directory; the table is printed
+
+Rerunning the same command skips finished stages and resumes an interrupted one from its checkpoint.
+
+Usage: tleg [options]            (npm start -- [options])
+
+  --preset NAME      tiny | quick | full (default quick: ≤ 15 min on 2 cores; full: ≤ 2 h; tiny: seconds, for CI)
+  --dataset NAME     mnist | fashion-mnist | synthetic | PATH to an IDX image file (default: the preset's)
+  --labels PATH      the IDX label file for --dataset PATH (its last examples become the eval split)
+  --model NAME       architecture: ${Object.keys(MODELS).join(' | ')} (default: the preset's)
+  --depths LIST      descendant depths, comma-separated integers ≥ 1, e.g. 2,4,6 (default: the preset's)
+  --budget N         fine-tuning steps per descendant; or Nep for N epochs of the training subset (e.g. 1ep)
+  --seed N           integer seed of data order and every initialisation (default 0)
+  --backend NAME     cpu | gpujs (default cpu)
+  --out DIR          run directory (default runs/<preset>-<dataset>-seed<seed>)
+  --teacher FILE     a timm-named ViT safetensors file to distil from instead of training a teacher
+  --quiet            no progress bars (stage lines and the final table only)
+  --help             this text
+`;
+
+export interface CliOptions {
+  preset: Preset;
+  data: DataSource;
+  seed: number;
+  out: string;
+  backend: 'cpu' | 'gpujs';
+  teacherFile?: string;
+  quiet: boolean;
+}
+
+function fail(message: string): never {
+  throw new CliError(message);
+}
+
+export class CliError extends Error {}
+
+const int = (flag: string, v: string, min: number): number => {
+  if (!/^-?\d+$/.test(v) || Number(v) < min) fail(`${flag}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
+/** Parses and validates every flag before anything is trained; returns null for --help. */
+export function parseCli(argv: string[]): CliOptions | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        preset: { type: 'string' }, dataset: { type: 'string' }, labels: { type: 'string' }, model: { type: 'string' },
+        depths: { type: 'string' }, budget: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
+        out: { type: 'string' }, teacher: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    fail(`${(e as Error).message} (see --help)`);
+  }
+  if (values.help) return null;
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const presetName = str('preset') ?? 'quick';
+  if (!(presetName in PRESETS)) fail(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(presetName)}`);
+  const base = PRESETS[presetName as PresetName];
+  const preset: Preset = { ...base, depths: [...base.depths], teacher: { ...base.teacher }, ancestry: { ...base.ancestry } };
+
+  let data: DataSource;
+  const dataset = str('dataset') ?? base.dataset;
+  if (dataset === 'mnist' || dataset === 'fashion-mnist' || dataset === 'synthetic') {
+    if (str('labels') !== undefined) fail(`--labels is only for an IDX --dataset path, not ${dataset}`);
+    data = { kind: dataset as DatasetName };
+  } else {
+    if (!existsSync(dataset)) fail(`--dataset: expected mnist, fashion-mnist, synthetic or an existing IDX file, got ${JSON.stringify(dataset)} (no such file)`);
+    const labels = str('labels');
+    if (labels === undefined) fail(`--dataset ${dataset}: an IDX image file needs --labels PATH`);
+    if (!existsSync(labels)) fail(`--labels: no such file ${JSON.stringify(labels)}`);
+    data = { kind: 'idx', images: dataset, labels };
+  }
+  const model = str('model');
+  if (model !== undefined) {
+    if (!(model in MODELS)) fail(`--model: expected one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(model)}`);
+    preset.model = model as ModelName;
+  }
+  const depths = str('depths');
+  if (depths !== undefined) {
+    const list = depths.split(',').map((d) => int('--depths', d.trim(), 1));
+    if (list.length === 0 || new Set(list).size !== list.length) fail(`--depths: expected distinct integers ≥ 1, got ${JSON.stringify(depths)}`);
+    preset.depths = list.sort((a, b) => a - b);
+  }
+  const budget = str('budget');
+  if (budget !== undefined) {
+    const epochs = /^(\d+)ep$/.exec(budget);
+    preset.fineTuneSteps = epochs
+      ? int('--budget', epochs[1], 1) * Math.floor(preset.trainLimit / preset.batchSize)
+      : int('--budget', budget, 1);
+  }
+  const seed = int('--seed', str('seed') ?? '0', 0);
+  const backend = str('backend') ?? 'cpu';
+  if (backend !== 'cpu' && backend !== 'gpujs') fail(`--backend: expected cpu or gpujs, got ${JSON.stringify(backend)}`);
+  const teacherFile = str('teacher');
+  if (teacherFile !== undefined && !existsSync(teacherFile)) fail(`--teacher: no such file ${JSON.stringify(teacherFile)}`);
+  const dataName = data.kind === 'idx' ? 'idx' : data.kind;
+  const out = str('out') ?? `runs/${preset.name}-${dataName}-seed${seed}`;
+  return { preset, data, seed, out, backend, teacherFile, quiet: values.quiet === true };
+}
+
+function selectBackend(name: 'cpu' | 'gpujs'): void {
+  if (name === 'cpu') return;
+  try {
+    getDevice(name);
+  } catch {
+    fail(`--backend ${name}: the ${name} device is not registered in this build (available: cpu)`);
+  }
+  setDefaultDevice(name);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const options = parseCli(argv);
+    if (options === null) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    selectBackend(options.backend);
+    await runPipeline({ preset: options.preset, data: options.data, seed: options.seed, out: options.out, teacherFile: options.teacherFile, log: !options.quiet });
+    return 0;
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`tleg: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+// Run when executed directly (bin or `node dist/tleg/cli.js`), not when imported by a test.
+if (process.argv[1] && /cli\.js$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+    process.stderr.write(`tleg: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,77 @@
+// Experiment presets (sizes and budgets of every stage) and the model architectures the CLI names.
+//
+// Calibrated on a shared 2-core machine with the plain-TypeScript CPU kernels: 'quick' (the `npm start`
+// default) ran in 9 min 49 s (teacher 183 s, ancestry 114 s, depths 2/4/6 × 3 paths 287 s); 'tiny' takes
+// seconds (CI); 'full' is sized from per-step timings to about 1.5 h and has not been timed end to end.
+import type { ViTConfig } from '../model/configs.js';
+
+/** Architectures without depth (each stage sets its own) for 28×28 grey images, 10 classes. */
+export const MODELS = {
+  /** D 16, 2 heads, 7×7 patches (16 tokens): for tests. */
+  'tleg-tiny': { imgSize: 28, inChans: 1, patchSize: 7, embedDim: 16, numHeads: 2, mlpRatio: 2, qkvBias: true, numClasses: 10, pool: 'avg', dropPathRate: 0, lnEps: 1e-6 },
+  /** D 64, 4 heads, 7×7 patches (16 tokens). */
+  'tleg-small': { imgSize: 28, inChans: 1, patchSize: 7, embedDim: 64, numHeads: 4, mlpRatio: 2, qkvBias: true, numClasses: 10, pool: 'avg', dropPathRate: 0, lnEps: 1e-6 },
+  /** D 96, 4 heads, 4×4 patches (49 tokens). */
+  'tleg-base': { imgSize: 28, inChans: 1, patchSize: 4, embedDim: 96, numHeads: 4, mlpRatio: 2, qkvBias: true, numClasses: 10, pool: 'avg', dropPathRate: 0.05, lnEps: 1e-6 },
+} as const satisfies Record<string, Omit<ViTConfig, 'depth'>>;
+export type ModelName = keyof typeof MODELS;
+
+export type DatasetName = 'mnist' | 'fashion-mnist' | 'synthetic';
+
+export interface StageBudget {
+  depth: number;
+  steps: number;
+  lr: number;
+}
+
+export interface Preset {
+  name: PresetName;
+  dataset: DatasetName;
+  model: ModelName;
+  /** Training examples used (the first n of the split; class-balanced for the bundled sets). */
+  trainLimit: number;
+  /** Evaluation examples (the test split's first n; for an IDX file, its last n). */
+  testLimit: number;
+  batchSize: number;
+  teacher: StageBudget;
+  ancestry: StageBudget;
+  /** Descendant depths, and the fine-tuning steps and lr of each descendant (and of the same-budget scratch baseline). */
+  depths: readonly number[];
+  fineTuneSteps: number;
+  fineTuneLr: number;
+  /** The long scratch baseline trains this many times the fine-tuning steps. */
+  scratchMultiplier: number;
+  /** Evaluations during each fine-tune (accuracy-vs-steps curve). */
+  evalPoints: number;
+  weightDecay: number;
+  warmupFraction: number;
+}
+
+export const PRESETS = {
+  tiny: {
+    name: 'tiny', dataset: 'synthetic', model: 'tleg-tiny', trainLimit: 256, testLimit: 64, batchSize: 32,
+    teacher: { depth: 2, steps: 8, lr: 2e-3 }, ancestry: { depth: 2, steps: 8, lr: 2e-3 },
+    depths: [1, 2, 3], fineTuneSteps: 4, fineTuneLr: 1e-3, scratchMultiplier: 2, evalPoints: 2, weightDecay: 0.05, warmupFraction: 0.1,
+  },
+  quick: {
+    name: 'quick', dataset: 'fashion-mnist', model: 'tleg-small', trainLimit: 12000, testLimit: 1000, batchSize: 64,
+    teacher: { depth: 4, steps: 500, lr: 2e-3 }, ancestry: { depth: 4, steps: 300, lr: 2e-3 },
+    depths: [2, 4, 6], fineTuneSteps: 60, fineTuneLr: 1e-3, scratchMultiplier: 3, evalPoints: 4, weightDecay: 0.05, warmupFraction: 0.1,
+  },
+  full: {
+    name: 'full', dataset: 'fashion-mnist', model: 'tleg-small', trainLimit: 60000, testLimit: 5000, batchSize: 64,
+    teacher: { depth: 6, steps: 3000, lr: 1e-3 }, ancestry: { depth: 6, steps: 2000, lr: 1e-3 },
+    depths: [2, 4, 6, 8, 10], fineTuneSteps: 200, fineTuneLr: 5e-4, scratchMultiplier: 3, evalPoints: 4, weightDecay: 0.05, warmupFraction: 0.05,
+  },
+} as const satisfies Record<string, Omit<Preset, 'name'> & { name: string }>;
+export type PresetName = keyof typeof PRESETS;
+
+export function modelConfig(name: ModelName, depth: number, numClasses: number): ViTConfig {
+  return { ...MODELS[name], depth, numClasses };
+}
+
+/** Per-dataset normalisation (mean and std of the [0, 1] pixels). */
+export const NORMALIZE: Record<string, { mean: number; std: number }> = {
+  mnist: { mean: 0.1307, std: 0.3081 },
+  'fashion-mnist': { mean: 0.286, std: 0.353 },
+};

@@ -1,0 +1,134 @@
+// The experiment's report: a markdown table per depth, the storage and training-cost comparison, and an
+// SVG with accuracy vs depth and accuracy vs training steps.
+import { chartsSvg, PALETTE, type Series } from './chart.js';
+
+/** What one training stage leaves behind (stage-dir/result.json). */
+export interface StageResult {
+  stage: string;
+  method: 'teacher' | 'ancestry' | 'learngene' | 'scratch' | 'scratch-long';
+  depth: number;
+  steps: number;
+  /** Training images processed (steps × batch). */
+  images: number;
+  /** Wall-clock training seconds (evaluation included). */
+  seconds: number;
+  /** Top-1 on the evaluation split after the stage's last step. */
+  accuracy: number;
+  /** Parameters of the trained net (the Aux-Net's count for the ancestry: θ_A, θ_B and shared). */
+  parameters: number;
+  /** Evaluation accuracy during training. */
+  curve: Array<{ step: number; accuracy: number }>;
+}
+
+export interface ReportInput {
+  title: string;
+  /** Command line and settings, printed as given. */
+  settings: Record<string, string | number>;
+  teacher: StageResult;
+  ancestry: StageResult;
+  /** Stored values of the learngene file (θ_A, θ_B and shared). */
+  learngeneSize: number;
+  descendants: StageResult[];
+  scratch: StageResult[];
+  scratchLong: StageResult[];
+  scratchMultiplier: number;
+}
+
+const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(2)}%`);
+const secs = (x: number): string => `${x.toFixed(1)} s`;
+const byDepth = (list: StageResult[], d: number): StageResult | undefined => list.find((r) => r.depth === d);
+
+export function depthsOf(input: ReportInput): number[] {
+  return [...new Set(input.descendants.map((r) => r.depth))].sort((a, b) => a - b);
+}
+
+/** The table the console prints at the end and report.md opens with. */
+export function resultsTable(input: ReportInput): string {
+  const k = input.scratchMultiplier;
+  const rows = [
+    `| depth | params | TLEG (learngene init) | scratch, same budget | scratch, ${k}× budget | fine-tune steps (TLEG / scratch ${k}×) |`,
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const d of depthsOf(input)) {
+    const t = byDepth(input.descendants, d), s = byDepth(input.scratch, d), l = byDepth(input.scratchLong, d);
+    rows.push(`| ${d} | ${(t?.parameters ?? s?.parameters ?? 0).toLocaleString('en-US')} | ${pct(t?.accuracy)} | ${pct(s?.accuracy)} | ${pct(l?.accuracy)} | ${t?.steps ?? '–'} / ${l?.steps ?? '–'} |`);
+  }
+  return rows.join('\n');
+}
+
+export function reportMarkdown(input: ReportInput): string {
+  const depths = depthsOf(input);
+  const perDepthModels = [...input.descendants].reduce((a, r) => a + r.parameters, 0);
+  const sum = (list: StageResult[], f: (r: StageResult) => number): number => list.reduce((a, r) => a + f(r), 0);
+  const shared = { images: input.teacher.images + input.ancestry.images, seconds: input.teacher.seconds + input.ancestry.seconds };
+  const lines = [
+    `# ${input.title}`,
+    '',
+    'TLEG (Xia et al., AAAI 2024): an auxiliary net whose block i is θ_B + (i/L)·θ_A is trained by soft distillation from a teacher;',
+    'the learngene (θ_A, θ_B and the shared tensors) then initialises descendants of any depth, which are fine-tuned without constraint.',
+    '',
+    '## Accuracy by depth',
+    '',
+    resultsTable(input),
+    '',
+    `Teacher (depth ${input.teacher.depth}): ${pct(input.teacher.accuracy)}. Aux-Net (ancestry, depth ${input.ancestry.depth}): ${pct(input.ancestry.accuracy)}.`,
+    '',
+    '![accuracy vs depth and vs steps](report.svg)',
+    '',
+    '## Parameters stored',
+    '',
+    '| what | values stored |',
+    '|---|---:|',
+    `| one learngene (serves every depth: ${depths.join(', ')}) | ${input.learngeneSize.toLocaleString('en-US')} |`,
+    `| one pretrained model per depth (${depths.length} models) | ${perDepthModels.toLocaleString('en-US')} |`,
+    '',
+    '## Training cost per path',
+    '',
+    'Images processed and seconds of training (evaluation included). The teacher and the ancestry are paid once for all depths.',
+    '',
+    '| path | images | seconds |',
+    '|---|---:|---:|',
+    `| teacher (shared) | ${input.teacher.images.toLocaleString('en-US')} | ${secs(input.teacher.seconds)} |`,
+    `| ancestry: Aux-Net distillation (shared) | ${input.ancestry.images.toLocaleString('en-US')} | ${secs(input.ancestry.seconds)} |`,
+    ...depths.map((d) => {
+      const t = byDepth(input.descendants, d), s = byDepth(input.scratch, d), l = byDepth(input.scratchLong, d);
+      return [
+        `| depth ${d}: TLEG fine-tune | ${(t?.images ?? 0).toLocaleString('en-US')} | ${secs(t?.seconds ?? 0)} |`,
+        `| depth ${d}: scratch, same budget | ${(s?.images ?? 0).toLocaleString('en-US')} | ${secs(s?.seconds ?? 0)} |`,
+        `| depth ${d}: scratch, ${input.scratchMultiplier}× budget | ${(l?.images ?? 0).toLocaleString('en-US')} | ${secs(l?.seconds ?? 0)} |`,
+      ].join('\n');
+    }),
+    `| all depths: TLEG (teacher + ancestry + fine-tunes) | ${(shared.images + sum(input.descendants, (r) => r.images)).toLocaleString('en-US')} | ${secs(shared.seconds + sum(input.descendants, (r) => r.seconds))} |`,
+    `| all depths: scratch, ${input.scratchMultiplier}× budget | ${sum(input.scratchLong, (r) => r.images).toLocaleString('en-US')} | ${secs(sum(input.scratchLong, (r) => r.seconds))} |`,
+    '',
+    '## Settings',
+    '',
+    ...Object.entries(input.settings).map(([key, v]) => `- ${key}: ${v}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function reportSvg(input: ReportInput): string {
+  const depths = depthsOf(input);
+  const line = (list: StageResult[]): Array<[number, number]> => depths.flatMap((d) => {
+    const r = byDepth(list, d);
+    return r ? [[d, 100 * r.accuracy] as [number, number]] : [];
+  });
+  const byDepthSeries: Series[] = [
+    { name: 'TLEG', color: PALETTE[0], points: line(input.descendants) },
+    { name: 'scratch', color: PALETTE[1], points: line(input.scratch), dashed: true },
+    { name: `scratch ${input.scratchMultiplier}×`, color: PALETTE[2], points: line(input.scratchLong), dashed: true },
+  ];
+  const curves: Series[] = [];
+  depths.forEach((d, i) => {
+    const color = PALETTE[i % PALETTE.length];
+    const t = byDepth(input.descendants, d), l = byDepth(input.scratchLong, d);
+    if (t) curves.push({ name: `TLEG d${d}`, color, points: t.curve.map((p) => [p.step, 100 * p.accuracy]) });
+    if (l) curves.push({ name: `scratch d${d}`, color, dashed: true, points: l.curve.map((p) => [p.step, 100 * p.accuracy]) });
+  });
+  return chartsSvg([
+    { title: 'Accuracy vs depth', xLabel: 'depth (blocks)', yLabel: 'top-1 accuracy (%)', series: byDepthSeries },
+    { title: 'Accuracy vs training steps', xLabel: 'fine-tune / training steps', yLabel: 'top-1 accuracy (%)', series: curves, width: 560 },
+  ]);
+}

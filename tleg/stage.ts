@@ -1,0 +1,146 @@
+// One resumable training stage of the pipeline, in its own directory:
+//   checkpoint.safetensors, metrics.jsonl   the trainer's (resume continues an interrupted stage)
+//   curve.jsonl                             evaluation accuracy during training, with cumulative seconds
+//   model.safetensors or learngene.*        the stage's artefact
+//   result.json                             written last: its presence marks the stage done
+import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getDevice, noGrad, scope, type Tensor } from '../engine/index.js';
+import type { DataLoader } from '../model/data/loader.js';
+import type { Module } from '../model/module.js';
+import { AdamW } from '../model/optim/adam.js';
+import { paramGroupsForWeightDecay } from '../model/optim/param-groups.js';
+import { WarmupCosineSchedule } from '../model/optim/schedules.js';
+import { countCorrect } from '../model/train/metrics.js';
+import { evaluate, fit, type LossFn } from '../model/train/trainer.js';
+import { writeFileAtomic, writeSafetensors, type RawTensor } from '../model/io/index.js';
+import type { StageResult } from './report.js';
+
+export interface StageSpec {
+  name: string;
+  method: StageResult['method'];
+  depth: number;
+  steps: number;
+  lr: number;
+  weightDecay: number;
+  warmupFraction: number;
+  evalPoints: number;
+  build: () => Module;
+  loss: LossFn;
+  teacher?: Module;
+  /** Writes the stage's artefact into its directory (after training, before result.json). */
+  save: (model: Module, dir: string) => void;
+  parameters: (model: Module) => number;
+}
+
+export interface StageContext {
+  runDir: string;
+  train: DataLoader;
+  test: DataLoader;
+  log: boolean;
+  print: (line: string) => void;
+}
+
+export function stageDir(ctx: StageContext, name: string): string {
+  return join(ctx.runDir, 'stages', name);
+}
+
+export function readResult(ctx: StageContext, name: string): StageResult | undefined {
+  const path = join(stageDir(ctx, name), 'result.json');
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as StageResult) : undefined;
+}
+
+export function writeResult(ctx: StageContext, result: StageResult): void {
+  const dir = stageDir(ctx, result.stage);
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, 'result.json'), new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`));
+}
+
+/** Top-1 accuracy over a loader, synchronously (cpu); used between steps, where the trainer cannot await. */
+export function accuracyNow(model: Module, loader: DataLoader): number {
+  const wasTraining = model.training;
+  model.eval();
+  let correct = 0, count = 0;
+  try {
+    for (const batch of loader.batches(0)) {
+      correct += noGrad(() => scope(() => countCorrect(model.forward(batch.images) as Tensor, batch.labels)));
+      count += batch.labels.size;
+      batch.images.dispose(); batch.labels.dispose();
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return count === 0 ? NaN : correct / count;
+}
+
+export function saveModel(model: Module, path: string, metadata: Record<string, string> = {}): void {
+  const tensors: Record<string, RawTensor> = {};
+  for (const [name, t] of model.stateDict()) {
+    tensors[name] = { dtype: t.dtype, shape: t.shape, data: t.contiguous().toTypedArray().slice() as RawTensor['data'] };
+  }
+  writeSafetensors(path, tensors, metadata);
+}
+
+function readCurve(path: string): Array<{ step: number; accuracy: number; seconds: number }> {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { step: number; accuracy: number; seconds: number });
+}
+
+/** Runs (or resumes, or skips when done) one stage; returns its result. */
+export async function runStage(ctx: StageContext, spec: StageSpec): Promise<StageResult> {
+  const done = readResult(ctx, spec.name);
+  if (done) {
+    ctx.print(`[${spec.name}] done earlier: accuracy ${(100 * done.accuracy).toFixed(2)}% (skipped)`);
+    return done;
+  }
+  const dir = stageDir(ctx, spec.name);
+  mkdirSync(dir, { recursive: true });
+  const curvePath = join(dir, 'curve.jsonl');
+  const curve = readCurve(curvePath);
+  const priorSeconds = curve.length > 0 ? curve[curve.length - 1].seconds : 0;
+  ctx.print(`[${spec.name}] ${curve.length > 0 ? 'resuming' : 'training'}: depth ${spec.depth}, ${spec.steps} steps, lr ${spec.lr}`);
+
+  const model = spec.build();
+  const optimizer = new AdamW(paramGroupsForWeightDecay(model.namedParameters(), spec.weightDecay), { lr: spec.lr });
+  const schedule = new WarmupCosineSchedule(optimizer, {
+    warmupSteps: Math.round(spec.steps * spec.warmupFraction), totalSteps: spec.steps, minLr: spec.lr * 0.01,
+  });
+  const evalEvery = Math.max(1, Math.ceil(spec.steps / spec.evalPoints));
+  const syncDevice = !getDevice(model.parameters()[0]?.device ?? 'cpu').async;
+  const started = performance.now();
+  const seconds = (): number => priorSeconds + (performance.now() - started) / 1000;
+  const record = (step: number, accuracy: number): void => {
+    const entry = { step, accuracy, seconds: seconds() };
+    curve.push(entry);
+    appendFileSync(curvePath, `${JSON.stringify(entry)}\n`);
+  };
+  const summary = await fit(model, ctx.train, {
+    epochs: Math.ceil(spec.steps / ctx.train.length), maxSteps: spec.steps, optimizer, schedule, loss: spec.loss, teacher: spec.teacher,
+    out: dir, resume: true, checkpointEvery: evalEvery, metricsEvery: Math.min(10, evalEvery), log: ctx.log,
+    onStep: (info) => {
+      if (syncDevice && (info.step % evalEvery === 0 || info.step === spec.steps) && !curve.some((c) => c.step === info.step)) {
+        const accuracy = accuracyNow(model, ctx.test);
+        record(info.step, accuracy);
+        ctx.print(`[${spec.name}] step ${info.step}/${spec.steps}: eval accuracy ${(100 * accuracy).toFixed(2)}% (${seconds().toFixed(1)} s)`);
+      }
+    },
+  });
+  if (summary.interrupted) {
+    ctx.print(`[${spec.name}] interrupted; rerun the same command to continue from the checkpoint`);
+    process.exit(130);
+  }
+  let last = curve[curve.length - 1];
+  if (!last || last.step !== spec.steps) {
+    record(spec.steps, (await evaluate(model, ctx.test)).accuracy);
+    last = curve[curve.length - 1];
+  }
+  spec.save(model, dir);
+  const batch = ctx.train.batchSize;
+  const result: StageResult = {
+    stage: spec.name, method: spec.method, depth: spec.depth, steps: spec.steps, images: spec.steps * batch, seconds: last.seconds,
+    accuracy: last.accuracy, parameters: spec.parameters(model), curve: curve.map(({ step, accuracy }) => ({ step, accuracy })),
+  };
+  writeResult(ctx, result);
+  ctx.print(`[${spec.name}] done: accuracy ${(100 * result.accuracy).toFixed(2)}% in ${result.seconds.toFixed(1)} s`);
+  return result;
+}
