@@ -2,7 +2,7 @@
 // `tleg` / `npm start`: the whole TLEG experiment (teacher → Aux-Net → descendants → baselines → report).
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { getDevice, setDefaultDevice } from '../engine/index.js';
+import { setBackend, type GpuMode } from '../engine/index.js';
 import { runPipeline } from './pipeline.js';
 import { MODELS, PRESETS, type DatasetName, type ModelName, type Preset, type PresetName } from './presets.js';
 import type { DataSource } from './data.js';
@@ -116,14 +116,11 @@ export function parseCli(argv: string[]): CliOptions | null {
   return { preset, data, seed, out, backend, teacherFile, quiet: values.quiet === true };
 }
 
-function selectBackend(name: 'cpu' | 'gpujs'): void {
+/** gpujs picks webgpu when an adapter answers, else webasm; GPUJS_MODE=webasm|webgpu|cpu forces one. */
+async function selectBackend(name: 'cpu' | 'gpujs'): Promise<void> {
   if (name === 'cpu') return;
-  try {
-    getDevice(name);
-  } catch {
-    fail(`--backend ${name}: the ${name} device is not registered in this build (available: cpu)`);
-  }
-  setDefaultDevice(name);
+  const mode = process.env.GPUJS_MODE as GpuMode | undefined;
+  await setBackend(name, mode ? { mode } : {});
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -133,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    selectBackend(options.backend);
+    await selectBackend(options.backend);
     await runPipeline({ preset: options.preset, data: options.data, seed: options.seed, out: options.out, teacherFile: options.teacherFile, log: !options.quiet });
     return 0;
   } catch (e) {

@@ -7,7 +7,7 @@
 // Every stage is skipped when its result.json exists and resumed from its checkpoint when interrupted.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Generator, manualSeed, tensor, type Tensor } from '../engine/index.js';
+import { Generator, manualSeed, sync, tensor, type Tensor } from '../engine/index.js';
 import { countViTParameters, type ViTConfig } from '../model/configs.js';
 import { DataLoader } from '../model/data/loader.js';
 import { DistillationLoss, crossEntropyLoss } from '../model/losses.js';
@@ -128,7 +128,11 @@ export async function runPipeline(o: PipelineOptions): Promise<ReportInput> {
       return { loss, base, distill: d };
     },
     build: () => new AuxNet(config(p.ancestry.depth), { generator: gen('ancestry') }),
-    save: (m, dir) => saveLearngene(join(dir, 'learngene.safetensors'), (m as AuxNet).toLearngene()),
+    save: async (m, dir) => {
+      const gene = (m as AuxNet).toLearngene();
+      await sync();
+      saveLearngene(join(dir, 'learngene.safetensors'), gene);
+    },
     parameters: vitParams,
   });
   const gene = loadLearngene(genePath);

@@ -5,7 +5,7 @@
 //   result.json                             written last: its presence marks the stage done
 import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getDevice, noGrad, scope, type Tensor } from '../engine/index.js';
+import { getDevice, noGrad, scope, sync, type Tensor } from '../engine/index.js';
 import type { DataLoader } from '../model/data/loader.js';
 import type { Module } from '../model/module.js';
 import { AdamW } from '../model/optim/adam.js';
@@ -29,7 +29,7 @@ export interface StageSpec {
   loss: LossFn;
   teacher?: Module;
   /** Writes the stage's artefact into its directory (after training, before result.json). */
-  save: (model: Module, dir: string) => void;
+  save: (model: Module, dir: string) => void | Promise<void>;
   parameters: (model: Module) => number;
 }
 
@@ -134,7 +134,8 @@ export async function runStage(ctx: StageContext, spec: StageSpec): Promise<Stag
     record(spec.steps, (await evaluate(model, ctx.test)).accuracy);
     last = curve[curve.length - 1];
   }
-  spec.save(model, dir);
+  await sync(); // an asynchronous device (gpujs webgpu) must finish before values are read
+  await spec.save(model, dir);
   const batch = ctx.train.batchSize;
   const result: StageResult = {
     stage: spec.name, method: spec.method, depth: spec.depth, steps: spec.steps, images: spec.steps * batch, seconds: last.seconds,
