@@ -40,6 +40,10 @@ function topologicalOrder(root: Tensor): Tensor[] {
     const inputs = top[0].gradFn?.inputs ?? [];
     if (top[1] < inputs.length) {
       const next = inputs[top[1]++];
+      if (next.isDisposed && next.requiresGrad) {
+        // dispose() drops the tensor's gradFn: walking on would treat it as a leaf and silently lose the gradient
+        throw new Error(`backward: the graph of ${top[0].gradFn!.op.name} reaches a disposed tensor ${shapeStr(next.shape)} (disposed by dispose() or when its scope() ended); call backward() inside the scope that built the graph, or keep() the tensors it needs`);
+      }
       if (next.requiresGrad && !seen.has(next)) {
         seen.add(next);
         stack.push([next, 0]);
@@ -55,6 +59,9 @@ function topologicalOrder(root: Tensor): Tensor[] {
 export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
   if (!root.requiresGrad) {
     throw new Error('backward: the tensor does not require grad and has no grad function (did every input have requiresGrad = false, or was it computed under noGrad?)');
+  }
+  if (grad !== undefined && (grad === null || (grad as { __isTensor?: boolean }).__isTensor !== true)) {
+    throw new Error(`backward: the gradient must be a Tensor, got ${grad === null ? 'null' : typeof grad}; options go second: t.backward(undefined, { retainGraph: true })`);
   }
   if (grad === undefined) {
     if (root.size !== 1) {

@@ -80,18 +80,20 @@ export function tensor(value: NestedArray | TypedArray | readonly number[] | num
   return finish('tensor', data, shape, opts);
 }
 
-export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  checkShape('full', shape);
+/** A constant tensor; `op` is the public name the user called, for error messages. */
+function filled(op: string, shape: readonly number[], value: number, opts: CreateOptions): Tensor {
+  checkShape(op, shape);
   const data = allocArray(opts.dtype ?? 'float32', numel(shape));
   if (value !== 0) data.fill(value);
-  return finish('full', data, shape, opts);
+  return finish(op, data, shape, opts);
 }
 
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
-export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
-export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
-export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Tensor => full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
+export const full = (shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor => filled('full', shape, value, opts);
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => filled('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => filled('ones', shape, 1, opts);
+export const zerosLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('zerosLike', t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
+export const onesLike = (t: Tensor, opts: CreateOptions = {}): Tensor => filled('onesLike', t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
+export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Tensor => filled('fullLike', t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 
 /** Values start, start+step, ... below end (as torch.arange). */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {

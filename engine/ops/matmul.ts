@@ -48,13 +48,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: both operands need at least 1 dimension, got ${shapeStr(a.shape)} @ ${shapeStr(b.shape)}`);
   if (!isFloat(a.dtype) || !isFloat(b.dtype)) throw new Error(`matmul: expected floating-point tensors, got ${a.dtype} @ ${b.dtype}`);
   if (a.device !== b.device) throw new Error(`matmul: operands are on different devices (${a.device} and ${b.device})`);
+  const K = a.layout.shape[a.ndim - 1];
+  const Kb = b.layout.shape[b.ndim === 1 ? 0 : b.ndim - 2];
+  if (Kb !== K) throw new Error(`matmul: inner dimensions differ: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)} (${K} vs ${Kb})`);
   // 1-D operands: a vector on the left is a row, on the right a column; the added dim is removed after
+  if (a.ndim === 1 && b.ndim === 1) return matmul(a.unsqueeze(0), b.unsqueeze(-1)).reshape([]); // dot product
   if (a.ndim === 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
   if (b.ndim === 1) return matmul(a, b.unsqueeze(-1)).squeeze(-1);
-  const K = a.layout.shape[a.ndim - 1];
-  if (b.layout.shape[b.ndim - 2] !== K) {
-    throw new Error(`matmul: inner dimensions differ: ${shapeStr(a.shape)} @ ${shapeStr(b.shape)} (${K} vs ${b.layout.shape[b.ndim - 2]})`);
-  }
   broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const dtype = promoteTypes(a.dtype, b.dtype);
   return apply(matmulOp, [cast(a, dtype), cast(b, dtype)], undefined);

@@ -77,6 +77,9 @@ const expandOp: Op<{ shape: number[] }> = defineOp({
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.layout.shape[i - lead] : d));
+  if (target.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`expand: sizes must be non-negative integers (-1 only keeps an existing dimension), got ${shapeStr(shape)} for a tensor of shape ${shapeStr(x.shape)}`);
+  }
   expandLayout('expand', x.layout, target);
   if (target.join() === x.shape.join()) return x;
   return apply(expandOp, [x], { shape: target });
@@ -234,6 +237,7 @@ const catOp: Op<{ axis: number }> = defineOp({
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error('cat: expected a non-empty list of tensors');
   const first = tensors[0];
+  if (first.ndim === 0) throw new Error('cat: zero-dimensional tensors cannot be concatenated; use stack, or unsqueeze them first');
   const a = normAxis('cat', axis, first.ndim);
   tensors.forEach((t, i) => {
     if (t.ndim !== first.ndim || t.shape.some((d, k) => k !== a && d !== first.layout.shape[k])) {
@@ -286,6 +290,11 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 
 export function indexSelect(x: Tensor, axis: number, index: Tensor | readonly number[]): Tensor {
   const a = normAxis('indexSelect', axis, x.ndim);
+  if (!(index instanceof Tensor)) {
+    const size = x.layout.shape[a];
+    const bad = index.find((i) => !Number.isInteger(i) || i < -size || i >= size);
+    if (bad !== undefined) throw new Error(`indexSelect: index ${bad} is out of range for dimension ${a} of size ${size} (shape ${shapeStr(x.shape)})`);
+  }
   const idx = index instanceof Tensor ? index : Tensor.fromArray(Int32Array.from(index), [index.length], x.storage.device);
   checkIndex('indexSelect', idx);
   if (idx.ndim !== 1) throw new Error(`indexSelect: index must be 1-D, got shape ${shapeStr(idx.shape)}`);

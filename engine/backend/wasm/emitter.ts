@@ -56,8 +56,6 @@ export class Code {
   i64Load(offset = 0): this { return this.op(0x29).memarg(3, offset); }
   i64Store(offset = 0): this { return this.op(0x37).memarg(3, offset); }
 
-  memoryCopy(): this { return this.op(0xfc, 0x0a, 0x00, 0x00); }
-
   // i32 arithmetic and comparison
   i32Eqz(): this { return this.op(0x45); }
   i32Eq(): this { return this.op(0x46); }
@@ -70,6 +68,7 @@ export class Code {
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
   i32Shl(): this { return this.op(0x74); }
+  i32Shr(): this { return this.op(0x76); }
   and_(): this { return this.op(0x71); }
 
   // f32 arithmetic

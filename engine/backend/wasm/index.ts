@@ -19,7 +19,7 @@ export function wasmAvailable(): boolean {
 }
 
 /** 1 = main thread only; n = main thread plus n-1 workers (default: os.availableParallelism()). */
-export function setWasmThreads(n: number): void { setThreads(n); }
+export function setWasmThreads(n: number): void { setThreads(wasmAvailable() ? runtime() : null, n); }
 
 const align = (x: number) => Math.ceil(x / 64) * 64;
 

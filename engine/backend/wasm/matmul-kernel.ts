@@ -100,6 +100,50 @@ function copyContiguous(k: Code, src: number, dst: number, width: number): void 
   for (; o < width; o++) k.get(dst).get(src).f32Load(o * 4).f32Store(o * 4);
 }
 
+const lanes = (l: number[]) => l.flatMap((i) => [i * 4, i * 4 + 1, i * 4 + 2, i * 4 + 3]);
+
+/**
+ * A full panel whose source runs along k (sK = 4 bytes, e.g. Bᵀ of a linear layer): 4×4 blocks are loaded
+ * row by row and transposed in registers, so the panel costs W/4 shuffled blocks per 4 k instead of 4W
+ * scalar moves. Leftover k (nK mod 4) go one float at a time.
+ */
+function emitTransposingPack(k: Code, w: number, l: { src: number; sR: number; nK: number; dst: number; kk: number;
+  s: number; p: number; v: number[] }): void {
+  const { src, sR, nK, dst, kk, s, p, v } = l;
+  k.get(src).set(s).get(nK).i32(2).i32Shr().set(kk);
+  k.block();
+  k.get(kk).i32Eqz().brIf(0);
+  k.loop();
+  k.get(s).set(p);
+  for (let g = 0; g < w / 4; g++) {
+    for (let i = 0; i < 4; i++) { k.get(p).v128Load().set(v[i]); k.get(p).get(sR).i32Add().set(p); }
+    k.get(v[0]).get(v[1]).i8x16Shuffle(lanes([0, 4, 1, 5])).set(v[4]);
+    k.get(v[0]).get(v[1]).i8x16Shuffle(lanes([2, 6, 3, 7])).set(v[5]);
+    k.get(v[2]).get(v[3]).i8x16Shuffle(lanes([0, 4, 1, 5])).set(v[6]);
+    k.get(v[2]).get(v[3]).i8x16Shuffle(lanes([2, 6, 3, 7])).set(v[7]);
+    k.get(dst).get(v[4]).get(v[6]).i8x16Shuffle(lanes([0, 1, 4, 5])).v128Store((0 * w + g * 4) * 4);
+    k.get(dst).get(v[4]).get(v[6]).i8x16Shuffle(lanes([2, 3, 6, 7])).v128Store((1 * w + g * 4) * 4);
+    k.get(dst).get(v[5]).get(v[7]).i8x16Shuffle(lanes([0, 1, 4, 5])).v128Store((2 * w + g * 4) * 4);
+    k.get(dst).get(v[5]).get(v[7]).i8x16Shuffle(lanes([2, 3, 6, 7])).v128Store((3 * w + g * 4) * 4);
+  }
+  k.get(s).i32(16).i32Add().set(s);
+  k.get(dst).i32(16 * w).i32Add().set(dst);
+  k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
+  k.end();
+  k.end();
+  k.get(nK).i32(3).and_().set(kk);
+  k.block();
+  k.get(kk).i32Eqz().brIf(0);
+  k.loop();
+  k.get(s).set(p);
+  for (let i = 0; i < w; i++) { k.get(dst).get(p).f32Load().f32Store(i * 4); k.get(p).get(sR).i32Add().set(p); }
+  k.get(s).i32(4).i32Add().set(s);
+  k.get(dst).i32(4 * w).i32Add().set(dst);
+  k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
+  k.end();
+  k.end();
+}
+
 /**
  * pack<W>(src, sR, sK, nR, nK, nKpad, dst): element (r, k) of the source is at src + r*sR + k*sK (bytes);
  * writes panels of W along r, each [nKpad][W], zero-filled past nR and past nK.
@@ -110,7 +154,9 @@ export function emitPack(w: number): FuncDef {
   const rem = next++, s = next++, kk = next++, r = next++, sr = next++, z = next++;
   const rowPtr: number[] = [];
   for (let i = 0; i < w; i++) rowPtr.push(next++);
-  const locals: T[] = Array(next - 7).fill(T.i32);
+  const vecs: number[] = [];
+  for (let i = 0; i < 8; i++) vecs.push(next++);
+  const locals: T[] = [...Array(next - 7 - 8).fill(T.i32), ...Array(8).fill(T.v128)];
   const k = new Code();
   k.get(nR).set(rem);
   k.loop(); // over panels
@@ -126,6 +172,11 @@ export function emitPack(w: number): FuncDef {
     k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
     k.end();
     k.else_();
+    if (w % 4 === 0) {
+      k.get(sK).i32(4).i32Eq().if_();
+      emitTransposingPack(k, w, { src, sR, nK, dst, kk, s, p: sr, v: vecs });
+      k.else_();
+    }
     for (let i = 0; i < w; i++) k.get(src).get(sR).i32(i).i32Mul().i32Add().set(rowPtr[i]);
     k.get(nK).set(kk);
     k.loop();
@@ -136,6 +187,7 @@ export function emitPack(w: number): FuncDef {
     k.get(dst).i32(w * 4).i32Add().set(dst);
     k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
     k.end();
+    if (w % 4 === 0) k.end();
     k.end();
   }
   k.else_();
@@ -175,18 +227,31 @@ export function emitPack(w: number): FuncDef {
   return { name: `pack${w}`, params: Array(7).fill(T.i32), locals, body: k };
 }
 
-/** copyRows(src, srcStride, dst, dstStride, rows, rowBytes): strided rows to strided rows (bytes). */
+/** copyRows(src, srcStride, dst, dstStride, rows, rowBytes): strided rows to strided rows (bytes, multiples of 4). */
 export function emitCopyRows(): FuncDef {
   const [src, srcStride, dst, dstStride, rows, rowBytes] = [0, 1, 2, 3, 4, 5];
+  const j = 6, vecEnd = 7;
   const k = new Code();
+  k.get(rowBytes).i32(-16).and_().set(vecEnd);
   k.block();
   k.get(rows).i32(0).i32LeS().brIf(0);
   k.loop();
-  k.get(dst).get(src).get(rowBytes).memoryCopy();
+  // memory.copy is a call into the runtime: for rows of a few hundred bytes a v128 loop is faster
+  k.i32(0).set(j);
+  k.block().loop();
+  k.get(j).get(vecEnd).i32GeS().brIf(1);
+  k.get(dst).get(j).i32Add().get(src).get(j).i32Add().v128Load().v128Store();
+  k.get(j).i32(16).i32Add().set(j).br(0);
+  k.end().end();
+  k.block().loop();
+  k.get(j).get(rowBytes).i32GeS().brIf(1);
+  k.get(dst).get(j).i32Add().get(src).get(j).i32Add().f32Load().f32Store();
+  k.get(j).i32(4).i32Add().set(j).br(0);
+  k.end().end();
   k.get(src).get(srcStride).i32Add().set(src);
   k.get(dst).get(dstStride).i32Add().set(dst);
   k.get(rows).i32(1).i32Sub().tee(rows).brIf(0);
   k.end();
   k.end();
-  return { name: 'copyRows', params: Array(6).fill(T.i32), body: k };
+  return { name: 'copyRows', params: Array(6).fill(T.i32), locals: [T.i32, T.i32], body: k };
 }

@@ -7,7 +7,7 @@ import { UNROLL } from './matmul-kernel.js';
 /** Int32 slots of the control block at address 0 of the shared memory. */
 export const enum Ctl {
   gen, counter, done, total, failed, jobId, kernel, aBase, aBS, aRS, aCS, bBase, bBS, bRS, bCS,
-  outBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, size,
+  outBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks, size,
 }
 export const CTRL_BYTES = 256;
 export const LOCKED = 1 << 30;
@@ -88,6 +88,7 @@ export function drainChunks(ex: Exports, c: Int32Array, thread: number, st: Thre
     if (chunk >= c[Ctl.total]) return;
     try {
       runChunk(ex, c, chunk, thread, st);
+      if (thread > 0) Atomics.add(c, Ctl.workerChunks, 1);
     } catch (e) {
       Atomics.store(c, Ctl.failed, 1);
       if (thread === 0) throw e;

@@ -9,9 +9,16 @@ let threads = Math.max(1, availableParallelism());
 const workers: Worker[] = [];
 const mainState: ThreadState = { jobId: -1, packedBatch: -1 };
 
-export function setThreads(n: number): void {
+/** Sets the thread count and starts missing workers now: they take a few ms to come up, in the background. */
+export function setThreads(rt: Runtime | null, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setWasmThreads: expected a positive integer, got ${n}`);
   threads = n;
+  if (rt) ensureWorkers(rt, n);
+}
+
+/** How many chunks the workers have run since start (for tests that must see the workers take part). */
+export function workerChunkCount(rt: Runtime): number {
+  return Atomics.load(new Int32Array(rt.memory.buffer, 0, Ctl.size), Ctl.workerChunks);
 }
 
 export function threadCount(): number { return threads; }
