@@ -1,5 +1,6 @@
 // Choosing backends: per process (setBackend) and per tensor (t.to('gpujs')).
 import { getDevice, registerDevice, setDefaultDevice, type DeviceName } from './device.js';
+import type { Backend } from './backend/interface.js';
 import type { GpuMode } from './backend/gpujs-backend.js';
 
 export interface GpujsOptions {
@@ -8,15 +9,22 @@ export interface GpujsOptions {
 }
 
 let gpujsMode: GpuMode | null = null;
+/** One backend per mode, kept when switching so compiled kernels survive (tests run every mode). */
+const gpujsBackends = new Map<GpuMode, Backend>();
 
-/** Creates (or re-creates, with another mode) the gpujs device. */
+/** Creates the gpujs device, or switches it to another mode. */
 export async function initGpujs(options: GpujsOptions = {}): Promise<GpuMode> {
   // gpu.js loads only when asked for, so cpu-only users never pay for it
-  const { createGpujsBackend } = await import('./backend/gpujs-backend.js');
-  const backend = await createGpujsBackend(options.mode);
+  const { createGpujsBackend, availableGpuModes: modes } = await import('./backend/gpujs-backend.js');
+  const mode = options.mode ?? ((await modes()).includes('webgpu') ? 'webgpu' : 'webasm');
+  let backend = gpujsBackends.get(mode);
+  if (!backend) {
+    backend = await createGpujsBackend(mode);
+    gpujsBackends.set(mode, backend);
+  }
   registerDevice('gpujs', backend);
-  gpujsMode = backend.describe().replace('gpu.js ', '') as GpuMode;
-  return gpujsMode;
+  gpujsMode = mode;
+  return mode;
 }
 
 export function gpujsModeInUse(): GpuMode | null {

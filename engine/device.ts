@@ -62,7 +62,6 @@ let defaultDevice: DeviceName = 'cpu';
 export function registerDevice(name: DeviceName, backend: Backend): Device {
   const previous = devices.get(name);
   if (previous && name === 'cpu') throw new Error('registerDevice: the cpu device cannot be replaced');
-  previous?.backend.dispose?.();
   const device = new Device(name, backend);
   devices.set(name, device);
   return device;
