@@ -6,6 +6,7 @@ import { rand } from './creation.js';
 import { Tensor } from './tensor.js';
 import { where } from './ops/elementwise.js';
 import { layerNorm } from './ops/layernorm.js';
+import { linear } from './ops/linear.js';
 import { logSoftmax, softmax } from './ops/softmax.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -15,16 +16,6 @@ function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
   if (reduction === 'sum') return loss.sum();
   if (reduction === 'none') return loss;
   throw new Error(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
-}
-
-/** y = x Wᵀ + b, with W of shape [out, in] (PyTorch's layout). */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${shapeStr(weight.shape)}`);
-  if (x.dim(-1) !== weight.dim(1)) {
-    throw new Error(`linear: input features ${x.dim(-1)} (input ${shapeStr(x.shape)}) do not match weight [out, in] = ${shapeStr(weight.shape)}`);
-  }
-  const y = x.matmul(weight.mT);
-  return bias ? y.add(bias) : y;
 }
 
 /** Inverted dropout: zeroes with probability p and scales the rest by 1/(1−p); identity when not training. */

@@ -1,5 +1,5 @@
-// Multi-head self-attention as timm's Attention: one qkv projection [3D, D], heads split by
-// reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4), softmax(q kᵀ / √hd) v, heads merged, then proj.
+// Multi-head self-attention as timm's Attention: a qkv projection [3D, D] (parameter layout as timm),
+// heads split as [B, H, N, hd], softmax(q kᵀ / √hd) v, heads merged, then proj.
 import { defaultGenerator, F, type Generator, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
@@ -30,12 +30,14 @@ export function attentionForward(x: Tensor, w: AttentionWeights, cfg: AttentionC
   if (x.ndim !== 3 || d % h !== 0) throw new Error(`attention: expected x [B, N, D] with D divisible by numHeads ${h}, got ${JSON.stringify(x.shape)}`);
   const hd = d / h;
   const training = cfg.training ?? false, g = cfg.generator ?? defaultGenerator;
-  // [B, N, 3D] → [3, B, H, N, hd]; q, k, v are views (select), no copy here
-  const qkv = linear(x, w.qkvWeight, w.qkvBias).reshape(b, n, 3, h, hd).permute(2, 0, 3, 1, 4);
+  // q, k, v each from their third of the qkv weight (views): the same math as timm's single [3D, D]
+  // product, but the backward needs no full-size zeros for selecting q, k and v out of one tensor
+  const heads = (t: number): Tensor => linear(x, w.qkvWeight.narrow(0, t * d, d), w.qkvBias ? w.qkvBias.narrow(0, t * d, d) : null)
+    .reshape(b, n, h, hd).permute(0, 2, 1, 3); // [B, H, N, hd]
   // scaling q (N·hd values) rather than the scores (N·N) is timm's order and the cheaper one
-  const q = qkv.select(0, 0).mul(hd ** -0.5);
-  const k = qkv.select(0, 1);
-  const v = qkv.select(0, 2);
+  const q = heads(0).mul(hd ** -0.5);
+  const k = heads(1);
+  const v = heads(2);
   const attn = F.dropout(q.matmul(k.mT).softmax(-1), cfg.attnDrop ?? 0, training, g);
   // [B, H, N, hd] → [B, N, H, hd] → [B·N, D] rows for the projection
   const merged = attn.matmul(v).transpose(1, 2).reshape(b * n, d);
