@@ -1,7 +1,7 @@
 // Devices: a backend, its work queue and its memory counters. CPU work runs at once; an asynchronous
 // backend (gpu.js webgpu) queues each kernel after the previous one, so a whole training step is
 // issued without awaiting and realised by one `await` when a value is read.
-import type { TypedArray } from './dtype.js';
+import { allocArray, type DType, type TypedArray } from './dtype.js';
 import type { AsyncKernels, Backend } from './backend/interface.js';
 import { cpuBackend, cpuKernels } from './backend/cpu/index.js';
 
@@ -15,8 +15,45 @@ export interface MemoryStats {
   bytes: number;
 }
 
+/**
+ * Arrays of freed storages, by dtype and length, handed out again by the next allocation of that size:
+ * a training step allocates the same shapes every time, so after the first step it allocates almost nothing.
+ */
+class BufferPool {
+  private readonly free = new Map<string, TypedArray[]>();
+  private bytes = 0;
+
+  constructor(private readonly capBytes: number) {}
+
+  take(dtype: DType, length: number): TypedArray | undefined {
+    const list = this.free.get(`${dtype}:${length}`);
+    const a = list?.pop();
+    if (a) this.bytes -= a.byteLength;
+    return a;
+  }
+
+  give(a: TypedArray): void {
+    if (a.length === 0 || this.bytes + a.byteLength > this.capBytes) return;
+    const key = `${a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32'}:${a.length}`;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(a);
+    this.bytes += a.byteLength;
+  }
+
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
+  }
+
+  get pooledBytes(): number {
+    return this.bytes;
+  }
+}
+
 export class Device {
   readonly stats: MemoryStats = { tensors: 0, storages: 0, bytes: 0 };
+  readonly pool = new BufferPool(Number(process.env.TLEG_POOL_MB ?? 512) * 2 ** 20);
   /** The backend's kernels, with cpu kernels for the ones it does not claim. */
   readonly kernels: AsyncKernels;
   private queue: Promise<void> = Promise.resolve();
@@ -38,6 +75,17 @@ export class Device {
     }
     this.inFlight++;
     this.queue = this.queue.then(() => job(this.kernels)).finally(() => { this.inFlight--; });
+  }
+
+  /**
+   * A new array for a storage: from the pool when one of that size was freed (zeroed again only when
+   * `zero` is asked for), else freshly allocated (always zero).
+   */
+  alloc(dtype: DType, length: number, zero: boolean): TypedArray {
+    const reused = this.pool.take(dtype, length);
+    if (!reused) return allocArray(dtype, length);
+    if (zero) reused.fill(0);
+    return reused;
   }
 
   /** True when every queued kernel has finished, so host arrays hold final values. */
@@ -94,7 +142,11 @@ export class Storage {
   private refs = 0;
   freed = false;
 
-  constructor(readonly device: Device, readonly data: TypedArray) {
+  /**
+   * `owned`: the array was allocated by the engine, so it may be recycled when the storage is freed
+   * (never an array a user handed in).
+   */
+  constructor(readonly device: Device, readonly data: TypedArray, private readonly owned = false) {
     device.stats.storages++;
     device.stats.bytes += data.byteLength;
   }
@@ -108,6 +160,8 @@ export class Storage {
       this.freed = true;
       this.device.stats.storages--;
       this.device.stats.bytes -= this.data.byteLength;
+      // queued asynchronous kernels may still use the array: recycle only on synchronous devices
+      if (this.owned && !this.device.async) this.device.pool.give(this.data);
     }
   }
 }

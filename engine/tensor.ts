@@ -50,10 +50,16 @@ export class Tensor {
 
   // ---- creation helpers used by ops -------------------------------------------------------------
 
-  /** An uninitialised (zero-filled) contiguous tensor. */
+  /** A zero-filled contiguous tensor. */
   static empty(shape: readonly number[], dtype: DType = 'float32', device: DeviceName | Device = 'cpu'): Tensor {
     const dev = typeof device === 'string' ? getDevice(device) : device;
-    return new Tensor(new Storage(dev, allocArray(dtype, numel(shape))), contiguousLayout(shape));
+    return new Tensor(new Storage(dev, dev.alloc(dtype, numel(shape), true), true), contiguousLayout(shape));
+  }
+
+  /** A contiguous tensor whose values are unspecified: for kernels that write every element. */
+  static uninit(shape: readonly number[], dtype: DType = 'float32', device: DeviceName | Device = 'cpu'): Tensor {
+    const dev = typeof device === 'string' ? getDevice(device) : device;
+    return new Tensor(new Storage(dev, dev.alloc(dtype, numel(shape), false), true), contiguousLayout(shape));
   }
 
   /** A tensor over an existing typed array (no copy), contiguous with the given shape. */

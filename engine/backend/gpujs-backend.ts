@@ -62,7 +62,9 @@ export function gpujsKernels(gk: GpuKernels): { [K in Claimed]: AsyncKernels[K] 
       });
     },
     layerNormBackward: (x, w, mean, rstd, g, dx, dw, db, rows, cols) => {
-      if (!f32(x, w, g, dx)) return cpuKernels.layerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, cols);
+      // one column: x̂ ≡ 0 and dx ≡ 0 exactly, but float32 rounding of g·w − mean(g·w) is scaled by
+      // rstd = 1/√eps (~316) on the gpu.js path; the cpu kernel gives the exact zeros
+      if (!f32(x, w, g, dx) || cols === 1) return cpuKernels.layerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, cols);
       return then(gk.layerNormBackward(x as Float32Array, w as Float32Array | null, mean as Float32Array, rstd as Float32Array, g as Float32Array, rows, cols), (r) => {
         dx.set(r.dx);
         if (dw) dw.set(r.dw);

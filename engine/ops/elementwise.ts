@@ -33,7 +33,7 @@ export function unaryForward(op: UnaryOp, x: Tensor): Tensor {
   if (!isFloat(x.dtype) && !INT_OK.has(op)) {
     throw new Error(`${op}: expected a floating-point tensor, got int32 of shape ${shapeStr(x.shape)}; convert with .float()`);
   }
-  const out = Tensor.empty(x.layout.shape, x.dtype, x.storage.device);
+  const out = Tensor.uninit(x.layout.shape, x.dtype, x.storage.device);
   const xv = x.view_();
   const o = out.data_;
   x.storage.device.run((k) => k.unary(op, xv, o));
@@ -83,7 +83,7 @@ export function binaryForward(op: BinaryOp, a: Tensor, b: Tensor, outDType?: DTy
   const inType = op === 'div' ? resultType(op, a, b) : promoteTypes(a.dtype, b.dtype);
   const ac = a.dtype === inType ? a : cast(a, inType);
   const bc = b.dtype === inType ? b : cast(b, inType);
-  const out = Tensor.empty(shape, outDType ?? inType, a.storage.device);
+  const out = Tensor.uninit(shape, outDType ?? inType, a.storage.device);
   const av = { data: ac.view_().data, layout: expandLayout(op, ac.layout, shape) };
   const bv = { data: bc.view_().data, layout: expandLayout(op, bc.layout, shape) };
   const o = out.data_;
@@ -155,7 +155,7 @@ const whereOp: Op = defineOp({
     const dtype = promoteTypes(a.dtype, b.dtype);
     const ac = a.dtype === dtype ? a : cast(a, dtype);
     const bc = b.dtype === dtype ? b : cast(b, dtype);
-    const out = Tensor.empty(shape, dtype, a.storage.device);
+    const out = Tensor.uninit(shape, dtype, a.storage.device);
     const views = [c, ac, bc].map((t) => ({ data: t.view_().data, layout: expandLayout('where', t.layout, shape) }));
     const o = out.data_;
     a.storage.device.run((k) => k.where(views[0], views[1], views[2], o));

@@ -22,9 +22,9 @@ const layerNormOp: Op<LayerNormAttrs, LayerNormSaved> = defineOp({
     const w = hasWeight ? inputs[1] : undefined;
     const b = hasBias ? inputs[hasWeight ? 2 : 1] : undefined;
     const rows = cols === 0 ? 0 : x.size / cols;
-    const y = Tensor.empty(x.shape, x.dtype, x.storage.device);
-    const mean = Tensor.empty([rows], x.dtype, x.storage.device);
-    const rstd = Tensor.empty([rows], x.dtype, x.storage.device);
+    const y = Tensor.uninit(x.shape, x.dtype, x.storage.device);
+    const mean = Tensor.uninit([rows], x.dtype, x.storage.device);
+    const rstd = Tensor.uninit([rows], x.dtype, x.storage.device);
     const xd = flat(x)!, wd = flat(w), bd = flat(b);
     const [yd, md, rd] = [y.data_, mean.data_, rstd.data_];
     x.storage.device.run((k) => k.layerNorm(xd, wd, bd, yd, md, rd, rows, cols, eps));
@@ -36,10 +36,10 @@ const layerNormOp: Op<LayerNormAttrs, LayerNormSaved> = defineOp({
     const w = hasWeight ? inputs[1] : undefined;
     const rows = cols === 0 ? 0 : x.size / cols;
     const dev = x.storage.device;
-    const dx = Tensor.empty(x.shape, x.dtype, dev);
-    const dw = hasWeight && needsGrad[1] ? Tensor.empty(w!.shape, x.dtype, dev) : null;
+    const dx = Tensor.uninit(x.shape, x.dtype, dev);
+    const dw = hasWeight && needsGrad[1] ? Tensor.uninit(w!.shape, x.dtype, dev) : null;
     const bIndex = hasWeight ? 2 : 1;
-    const db = hasBias && needsGrad[bIndex] ? Tensor.empty(inputs[bIndex].shape, x.dtype, dev) : null;
+    const db = hasBias && needsGrad[bIndex] ? Tensor.uninit(inputs[bIndex].shape, x.dtype, dev) : null;
     const xd = flat(x)!, wd = flat(w), gd = flat(grad)!;
     const [md, rd, dxd, dwd, dbd] = [mean.data_, rstd.data_, dx.data_, dw ? dw.data_ : null, db ? db.data_ : null];
     dev.run((k) => k.layerNormBackward(xd, wd, md, rd, gd, dxd, dwd, dbd, rows, cols));

@@ -14,7 +14,7 @@ const linearOp: Op<{ hasBias: boolean }> = defineOp({
   forward: ([x, w, b], { hasBias }) => {
     const [rows, inF] = x.layout.shape;
     const outF = w.layout.shape[0];
-    const y = Tensor.empty([rows, outF], x.dtype, x.storage.device);
+    const y = Tensor.uninit([rows, outF], x.dtype, x.storage.device);
     const xv = { data: x.view_().data, layout: { shape: [1, rows, inF], strides: [0, x.layout.strides[0], x.layout.strides[1]], offset: x.layout.offset } };
     // Wᵀ read through strides: element (k, j) of Wᵀ is W[j, k]
     const wv = { data: w.view_().data, layout: { shape: [1, inF, outF], strides: [0, w.layout.strides[1], w.layout.strides[0]], offset: w.layout.offset } };

@@ -29,7 +29,7 @@ const matmulOp: Op = defineOp({
     const A = asBatch3(a, batch);
     const B = asBatch3(b, batch);
     const n = batch.reduce((p, q) => p * q, 1);
-    const out = Tensor.empty([...batch, M, N], a.dtype, a.storage.device);
+    const out = Tensor.uninit([...batch, M, N], a.dtype, a.storage.device);
     const av = { data: A.t.view_().data, layout: A.layout };
     const bv = { data: B.t.view_().data, layout: B.layout };
     const o = out.data_;

@@ -174,7 +174,7 @@ function copyInto(src: Tensor, dst: ReturnType<Tensor['view_']>['data'], layout:
 const copyOp: Op<{ dtype: DType }> = defineOp({
   name: 'copy',
   forward: ([x], { dtype }) => {
-    const out = Tensor.empty(x.shape, dtype, x.storage.device);
+    const out = Tensor.uninit(x.shape, dtype, x.storage.device);
     copyInto(x, out.data_, out.layout, x.device);
     return out;
   },
@@ -223,7 +223,7 @@ const catOp: Op<{ axis: number }> = defineOp({
   forward: (xs, { axis }) => {
     const shape = xs[0].shape;
     shape[axis] = xs.reduce((n, t) => n + t.layout.shape[axis], 0);
-    const out = Tensor.empty(shape, xs[0].dtype, xs[0].storage.device);
+    const out = Tensor.uninit(shape, xs[0].dtype, xs[0].storage.device);
     let start = 0;
     for (const t of xs) {
       copyInto(t, out.data_, sliceLayout(out.layout, axis, start, t.layout.shape[axis]), t.device);
@@ -261,7 +261,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 const gatherOp: Op<{ axis: number }> = defineOp({
   name: 'gather',
   forward: ([x, index], { axis }) => {
-    const out = Tensor.empty(index.shape, x.dtype, x.storage.device);
+    const out = Tensor.uninit(index.shape, x.dtype, x.storage.device);
     const xv = x.view_(), iv = index.view_(), o = out.data_;
     x.storage.device.run((k) => k.gather(xv, axis, iv, o));
     return out;

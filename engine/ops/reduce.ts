@@ -14,7 +14,7 @@ function reducedShape(shape: readonly number[], axes: readonly number[], keepdim
 }
 
 function reduceForward(op: 'sum' | 'max' | 'min', x: Tensor, { axes, keepdim }: ReduceAttrs): Tensor {
-  const out = Tensor.empty(reducedShape(x.layout.shape, axes, keepdim), x.dtype, x.storage.device);
+  const out = Tensor.uninit(reducedShape(x.layout.shape, axes, keepdim), x.dtype, x.storage.device);
   const xv = x.view_();
   const o = out.data_;
   x.storage.device.run((k) => k.reduce(op, xv, axes, o));
@@ -76,7 +76,7 @@ export function extremum(op: 'max' | 'min', x: Tensor, axes?: number | readonly 
 const argOp: Op<{ op: 'argmax' | 'argmin'; axis: number; keepdim: boolean }> = defineOp({
   name: 'argmax',
   forward: ([x], { op, axis, keepdim }) => {
-    const out = Tensor.empty(reducedShape(x.layout.shape, [axis], keepdim), 'int32', x.storage.device);
+    const out = Tensor.uninit(reducedShape(x.layout.shape, [axis], keepdim), 'int32', x.storage.device);
     const xv = x.view_();
     const o = out.data_ as Int32Array;
     x.storage.device.run((k) => k.argReduce(op, xv, axis, o));

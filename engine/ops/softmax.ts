@@ -20,7 +20,7 @@ const softmaxOp: Op<RowAttrs> = defineOp({
     const xc = contiguous(x);
     const cols = x.ndim === 0 ? 1 : x.layout.shape[x.ndim - 1];
     const rows = cols === 0 ? 0 : x.size / cols;
-    const out = Tensor.empty(x.shape, x.dtype, x.storage.device);
+    const out = Tensor.uninit(x.shape, x.dtype, x.storage.device);
     const xd = xc.view_(), o = out.data_;
     x.storage.device.run((k) => k.softmax(xd.data.subarray(xd.layout.offset) as typeof o, o, rows, cols, log));
     return out;
@@ -30,7 +30,7 @@ const softmaxOp: Op<RowAttrs> = defineOp({
     const g = contiguous(grad);
     const cols = out.ndim === 0 ? 1 : out.layout.shape[out.ndim - 1];
     const rows = cols === 0 ? 0 : out.size / cols;
-    const dx = Tensor.empty(out.shape, out.dtype, out.storage.device);
+    const dx = Tensor.uninit(out.shape, out.dtype, out.storage.device);
     const gd = g.view_(), yd = out.data_, o = dx.data_;
     out.storage.device.run((k) => k.softmaxBackward(yd, gd.data.subarray(gd.layout.offset) as typeof o, o, rows, cols, log));
     return [dx];

@@ -89,14 +89,42 @@ export class Code {
     this.b.push(...new Uint8Array(new Float32Array(lanes).buffer));
     return this;
   }
+  /** both lanes x (f64x2) */
+  f64x2Const(x: number): this {
+    this.simd(0x0c);
+    this.b.push(...new Uint8Array(new Float64Array([x, x]).buffer));
+    return this;
+  }
+  /** both lanes the 64-bit pattern n (i64x2) */
+  i64x2Const(n: bigint): this {
+    const bytes = new Uint8Array(16), dv = new DataView(bytes.buffer);
+    dv.setBigUint64(0, BigInt.asUintN(64, n), true); dv.setBigUint64(8, BigInt.asUintN(64, n), true);
+    this.simd(0x0c);
+    this.b.push(...bytes);
+    return this;
+  }
+  /** low 64 bits from memory, high 64 bits zero */
+  v128Load64Zero(offset = 0): this { return this.simd(0x5d).memarg(3, offset); }
+  /** stores 64-bit lane `lane` of the v128 on top at the address below it */
+  v128Store64Lane(lane: number, offset = 0): this { this.simd(0x5b).memarg(3, offset); this.b.push(lane); return this; }
   i8x16Shuffle(lanes: number[]): this { this.simd(0x0d); this.b.push(...lanes); return this; }
   i32x4Splat(): this { return this.simd(0x11); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(l: number): this { this.simd(0x1f); this.b.push(l); return this; }
   f32x4Lt(): this { return this.simd(0x43); }
+  f32x4Gt(): this { return this.simd(0x44); }
+  f64x2Eq(): this { return this.simd(0x47); }
+  f64x2Lt(): this { return this.simd(0x49); }
+  f64x2Gt(): this { return this.simd(0x4a); }
+  f64x2Ge(): this { return this.simd(0x4c); }
+  v128Not(): this { return this.simd(0x4d); }
   v128And(): this { return this.simd(0x4e); }
   v128AndNot(): this { return this.simd(0x4f); }
+  v128Or(): this { return this.simd(0x50); }
+  /** (a, b, mask) → a where mask bits are 1, else b */
   v128Bitselect(): this { return this.simd(0x52); }
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
   f32x4Nearest(): this { return this.simd(0x6a); }
   i32x4Shl(): this { return this.simd(0xab); }
   i32x4Add(): this { return this.simd(0xae); }
@@ -107,6 +135,16 @@ export class Code {
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
   i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  i64x2Shl(): this { return this.simd(0xcb); }
+  i64x2ShrU(): this { return this.simd(0xcd); }
+  i64x2Add(): this { return this.simd(0xce); }
+  f64x2Abs(): this { return this.simd(0xec); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
+  f64x2Div(): this { return this.simd(0xf3); }
+  f64x2Min(): this { return this.simd(0xf4); }
+  f64x2Max(): this { return this.simd(0xf5); }
   /** relaxed-simd a*b+c; only valid where the engine enables relaxed SIMD */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
 }
