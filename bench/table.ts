@@ -1,0 +1,131 @@
+// Result rows and the markdown report: one table per family, each figure with its spread and its
+// ratio to tfjs-wasm on the same case (>1: faster than tfjs-wasm).
+import type { Unit } from './cases.js';
+import type { Stats } from './measure.js';
+import type { Machine } from './machine.js';
+
+export type Family = 'matmul' | 'softmax' | 'layernorm' | 'vit';
+
+export interface Row {
+  family: Family;
+  /** Same for every backend on one case (matches rows for ratios). */
+  key: string;
+  shape: string;
+  op: string;
+  backend: string;
+  /** gpu.js mode for engine gpujs rows, else null. */
+  mode: string | null;
+  unit: Unit;
+  /** flops, bytes or images per call. */
+  amount: number;
+  /** skipped: the backend's time budget for this family ran out before this case. */
+  status: 'ok' | 'error' | 'skipped';
+  stats?: Stats;
+  /** Seconds to read the result back to the host, where the backend has a separate readback. */
+  readbackS?: number;
+  note?: string;
+}
+
+/** A backend that took part, or was looked for and is not present here. */
+export interface BackendInfo {
+  backend: string;
+  mode: string | null;
+  present: boolean;
+  /** What it runs on, or why it is not present. */
+  detail: string;
+}
+
+export const REFERENCE_BACKEND = 'tfjs wasm';
+
+export function throughput(row: Row): number | null {
+  if (row.status !== 'ok' || !row.stats) return null;
+  const perSecond = row.amount / row.stats.meanS;
+  return row.unit === 'images/s' ? perSecond : perSecond / 1e9;
+}
+
+/** Speed relative to tfjs-wasm on the same case: its time / this row's time. */
+export function ratioToReference(row: Row, rows: readonly Row[]): number | null {
+  const ref = rows.find((r) => r.key === row.key && r.backend === REFERENCE_BACKEND && r.status === 'ok');
+  if (!ref?.stats || !row.stats || row.status !== 'ok') return null;
+  return ref.stats.meanS / row.stats.meanS;
+}
+
+const backendName = (r: { backend: string; mode: string | null }) => (r.mode ? `${r.backend} (${r.mode})` : r.backend);
+
+function formatTime(s: number): string {
+  if (s >= 1) return `${s.toPrecision(3)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toPrecision(3)} ms`;
+  return `${(s * 1e6).toPrecision(3)} µs`;
+}
+
+function formatNumber(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+function spread(stats: Stats): string {
+  if (stats.rme !== null) return `±${stats.rme.toFixed(1)}% (n=${stats.samples})`;
+  if (stats.samples === 1) return 'one call';
+  return `${formatTime(stats.minS)}–${formatTime(stats.maxS)} (n=${stats.samples})`;
+}
+
+const FAMILY_TITLES: Record<Family, string> = {
+  matmul: 'Matmul (GFLOP/s = 2·batch·M·N·K / time)',
+  softmax: 'Softmax over the last axis (GB/s = float32 bytes read + written once / time)',
+  layernorm: 'LayerNorm over the last axis, with weight and bias (GB/s as softmax)',
+  vit: 'Reference ViT (28×28×1, patch 4, dim 64, depth 6, 4 heads, MLP 4, 10 classes), batch 64, images/s; AdamW ' +
+    '(tfjs: tf.train.adam plus decoupled weight decay)',
+};
+
+function tableRow(row: Row, rows: readonly Row[]): string {
+  const name = backendName(row);
+  if (row.status !== 'ok' || !row.stats) {
+    return `| ${row.shape} | ${row.op} | ${name} | ${row.status} | ${row.note ?? ''} | | | |`;
+  }
+  const ratio = ratioToReference(row, rows);
+  const cells = [
+    row.shape, row.op, name, formatTime(row.stats.meanS), spread(row.stats),
+    formatNumber(throughput(row)!), ratio === null ? '—' : `${ratio.toFixed(2)}×`,
+    row.readbackS === undefined ? '—' : formatTime(row.readbackS),
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+export function renderMarkdown(rows: readonly Row[], backends: readonly BackendInfo[], machine: Machine, quick: boolean): string {
+  const lines: string[] = [];
+  lines.push(`# Benchmark results${quick ? ' (--quick)' : ''}`, '');
+  lines.push(`${machine.cpuModel}, ${machine.cores} logical cores, ${(machine.totalMemBytes / 2 ** 30).toFixed(0)} GiB; ` +
+    `Node ${machine.node} on ${machine.platform}-${machine.arch}; ${machine.date}.`, '');
+  lines.push('Time is the mean per call after warm-up; ± is benchmark.js\'s relative margin of error (95%), or min–max ' +
+    'where a call is slow enough to be timed by hand. "vs tfjs-wasm" is tfjs-wasm\'s time over this row\'s (>1 is faster). ' +
+    'Readback, where a backend has one, is timed apart and not included in the time.', '');
+  lines.push('## Backends', '');
+  for (const b of backends) lines.push(`- ${backendName(b)}: ${b.present ? b.detail : `not present (${b.detail})`}`);
+  lines.push('');
+  for (const family of ['matmul', 'softmax', 'layernorm', 'vit'] as const) {
+    const mine = rows.filter((r) => r.family === family);
+    if (mine.length === 0) continue;
+    const unit = mine[0].unit;
+    lines.push(`## ${FAMILY_TITLES[family]}`, '');
+    lines.push(`| shape | op | backend | time | spread | ${unit} | vs tfjs-wasm | readback |`);
+    lines.push('|---|---|---|---:|---|---:|---:|---:|');
+    for (const row of mine) lines.push(tableRow(row, rows));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export interface JsonReport {
+  machine: Machine;
+  quick: boolean;
+  backends: BackendInfo[];
+  rows: (Row & { throughput: number | null; ratioToTfjsWasm: number | null })[];
+}
+
+export function toJson(rows: readonly Row[], backends: readonly BackendInfo[], machine: Machine, quick: boolean): JsonReport {
+  return {
+    machine,
+    quick,
+    backends: [...backends],
+    rows: rows.map((r) => ({ ...r, throughput: throughput(r), ratioToTfjsWasm: ratioToReference(r, rows) })),
+  };
+}
