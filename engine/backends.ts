@@ -1,6 +1,7 @@
 // Choosing backends: per process (setBackend) and per tensor (t.to('gpujs')).
 import { getDevice, registerDevice, setDefaultDevice, type DeviceName } from './device.js';
 import type { Backend } from './backend/interface.js';
+import { setGpujsRunner } from './custom-kernel.js';
 import type { GpuMode } from './backend/gpujs-backend.js';
 
 export interface GpujsOptions {
@@ -22,6 +23,7 @@ export async function initGpujs(options: GpujsOptions = {}): Promise<GpuMode> {
     backend = await createGpujsBackend(mode);
     gpujsBackends.set(mode, backend);
   }
+  setGpujsRunner(await import('./backend/gpujs/custom.js'));
   registerDevice('gpujs', backend);
   gpujsMode = mode;
   return mode;

@@ -22,3 +22,4 @@ export { apply } from './autograd.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
 export type { Backend, Kernels, View } from './backend/interface.js';
 export { initGpujs, setBackend, describeBackend, gpujsModeInUse, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
+export { runGpujsKernel, type GpujsKernel } from './custom-kernel.js';

@@ -89,20 +89,27 @@ export class Code {
     this.b.push(...new Uint8Array(new Float32Array(lanes).buffer));
     return this;
   }
+  /**
+   * When set, f64x2Const/i64x2Const read a local that `pre` fills once: V8 (11.3) rebuilds a v128.const from
+   * general registers at every use, inside loops too, which made the elementwise kernels ~2× slower.
+   */
+  hoist: { pre: Code; newLocal(): number; locals: Map<string, number> } | null = null;
+  private v128Bytes(bytes: Uint8Array): this {
+    const h = this.hoist;
+    if (!h) { this.simd(0x0c); this.b.push(...bytes); return this; }
+    const key = bytes.join(',');
+    let local = h.locals.get(key);
+    if (local === undefined) {
+      local = h.newLocal();
+      h.pre.simd(0x0c); h.pre.b.push(...bytes); h.pre.set(local);
+      h.locals.set(key, local);
+    }
+    return this.get(local);
+  }
   /** both lanes x (f64x2) */
-  f64x2Const(x: number): this {
-    this.simd(0x0c);
-    this.b.push(...new Uint8Array(new Float64Array([x, x]).buffer));
-    return this;
-  }
+  f64x2Const(x: number): this { return this.v128Bytes(new Uint8Array(new Float64Array([x, x]).buffer)); }
   /** both lanes the 64-bit pattern n (i64x2) */
-  i64x2Const(n: bigint): this {
-    const bytes = new Uint8Array(16), dv = new DataView(bytes.buffer);
-    dv.setBigUint64(0, BigInt.asUintN(64, n), true); dv.setBigUint64(8, BigInt.asUintN(64, n), true);
-    this.simd(0x0c);
-    this.b.push(...bytes);
-    return this;
-  }
+  i64x2Const(n: bigint): this { return this.v128Bytes(new Uint8Array(new BigUint64Array([BigInt.asUintN(64, n), BigInt.asUintN(64, n)]).buffer)); }
   /** low 64 bits from memory, high 64 bits zero */
   v128Load64Zero(offset = 0): this { return this.simd(0x5d).memarg(3, offset); }
   /** stores 64-bit lane `lane` of the v128 on top at the address below it */

@@ -2,15 +2,19 @@
 // can use worker threads, and fused row kernels. Every call is synchronous: operands are copied into the
 // shared wasm memory, computed there, and the result copied back.
 import { runtime, simdSupported } from './runtime.js';
-import { CTRL_BYTES, Ctl, plan } from './matmul.js';
+import { CTRL_BYTES, Ctl, JobKind, plan } from './matmul.js';
+import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 
 export { relaxedSimdSupported } from './runtime.js';
+export { WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 
 let available: boolean | null = null;
 let jobId = 0;
 /** Below this many multiply-adds a worker's wake-up costs more than it saves. */
 const PARALLEL_MIN_MACS = 1 << 20;
+/** Elementwise jobs below this many elements stay on the main thread (~4 ns each: a wake-up costs more). */
+const PARALLEL_MIN_ELEMENTS = 1 << 15;
 
 /** false if WebAssembly SIMD (or shared memory) is missing: the caller should fall back to plain TS. */
 export function wasmAvailable(): boolean {
@@ -45,6 +49,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
 
   const c = new Int32Array(mem.buffer, 0, CTRL_BYTES / 4);
   lockJob(c);
+  c[Ctl.kind] = JobKind.matmul;
   c[Ctl.jobId] = ++jobId;
   c[Ctl.kernel] = p.kernel;
   c[Ctl.aBase] = aBase; c[Ctl.aBS] = aBatchStride * 4; c[Ctl.aRS] = aRowStride * 4; c[Ctl.aCS] = aColStride * 4;
@@ -114,4 +119,34 @@ export function layerNormBackwardF32(x: Float32Array, w: Float32Array, mean: Flo
   fetch(mem, at[5], dx, n);
   fetch(mem, at[6], dw, cols);
   fetch(mem, at[7], db, cols);
+}
+
+/** Runs elementwise op `op` (an index into WASM_UNARY, or GELU_BACKWARD) over n staged elements, threaded when large. */
+function runElementwise(op: number, inputs: Float32Array[], out: Float32Array, n: number): void {
+  if (n === 0) return;
+  const rt = runtime();
+  // the kernels take two elements per step: the staged spans are padded to 16 bytes, so round n up to 4
+  const padded = Math.ceil(n / 4) * 4;
+  const { mem, at } = stage([...inputs.map((x) => x.subarray(0, n)), padded]);
+  const threads = n >= PARALLEL_MIN_ELEMENTS ? threadCount() : 1;
+  const chunk = threads > 1 ? Math.max(4096, Math.ceil(padded / (8 * threads) / 4) * 4) : padded;
+  const c = new Int32Array(mem.buffer, 0, CTRL_BYTES / 4);
+  lockJob(c);
+  c[Ctl.kind] = JobKind.elementwise;
+  c[Ctl.ewOp] = op;
+  c[Ctl.ewIn0] = at[0]; c[Ctl.ewIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.ewOut] = at[inputs.length];
+  c[Ctl.ewCount] = padded; c[Ctl.ewChunk] = chunk;
+  c[Ctl.total] = Math.ceil(padded / chunk);
+  runJob(rt, c, threads);
+  fetch(mem, at[inputs.length], out, n);
+}
+
+/** out[i] = op(x[i]) for i < x.length, float32 */
+export function unaryF32(op: WasmUnaryOp, x: Float32Array, out: Float32Array): void {
+  runElementwise(WASM_UNARY.indexOf(op), [x], out, x.length);
+}
+
+// d gelu: dx = grad · (Φ(x) + x φ(x)), in one pass
+export function geluBackwardF32(grad: Float32Array, x: Float32Array, out: Float32Array): void {
+  runElementwise(GELU_BACKWARD, [grad, x], out, x.length);
 }

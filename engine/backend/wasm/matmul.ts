@@ -3,12 +3,16 @@
 // counter, packs what the chunk needs into its own scratch, runs the kernel, and copies its rows of C out.
 import { Exports, KERNELS } from './runtime.js';
 import { UNROLL } from './matmul-kernel.js';
+import { runElementwiseChunk } from './elementwise-kernel.js';
 
 /** Int32 slots of the control block at address 0 of the shared memory. */
 export const enum Ctl {
   gen, counter, done, total, failed, jobId, kernel, aBase, aBS, aRS, aCS, bBase, bBS, bRS, bCS,
-  outBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks, size,
+  outBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks,
+  /** JobKind of the job in the block; the ew* slots describe an elementwise job (elementwise-kernel.ts) */
+  kind, ewOp, ewIn0, ewIn1, ewOut, ewCount, ewChunk, size,
 }
+export const enum JobKind { matmul = 0, elementwise = 1 }
 export const CTRL_BYTES = 256;
 export const LOCKED = 1 << 30;
 
@@ -51,6 +55,7 @@ export function plan(batch: number, M: number, N: number, K: number, threads: nu
 export interface ThreadState { jobId: number; packedBatch: number }
 
 export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: number, st: ThreadState): void {
+  if (c[Ctl.kind] === JobKind.elementwise) return runElementwiseChunk(ex, c, chunk);
   const kernel = c[Ctl.kernel], { mr, nr } = KERNELS[kernel];
   const M = c[Ctl.M], N = c[Ctl.N], K = c[Ctl.K], MC = c[Ctl.MC], KC = c[Ctl.KC];
   const cpb = c[Ctl.chunksPerBatch];

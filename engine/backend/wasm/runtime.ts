@@ -3,6 +3,7 @@ import { buildModule, FuncDef } from './emitter.js';
 import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
+import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
@@ -28,6 +29,9 @@ export interface Exports {
   softmaxBackward(y: number, g: number, dx: number, rows: number, cols: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
   layerNormBackward(x: number, w: number, mean: number, rstd: number, g: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
+  /** by op id (index in WASM_UNARY): (x, y, n) over n float32 elements, n even */
+  unary: ((x: number, y: number, n: number) => void)[];
+  geluBackward(g: number, x: number, y: number, n: number): void;
 }
 
 export function simdSupported(): boolean {
@@ -54,7 +58,7 @@ export function buildKernelModule(): WebAssembly.Module {
   const widths = new Set<number>();
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(), ...emitLayerNormKernels());
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(), ...emitLayerNormKernels(), ...emitElementwiseKernels());
   return new WebAssembly.Module(buildModule(funcs, MAX_PAGES));
 }
 
@@ -70,6 +74,8 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     softmaxBackward: e.softmaxBackward,
     layerNorm: e.layerNorm,
     layerNormBackward: e.layerNormBackward,
+    unary: WASM_UNARY.map((op) => e[`unary_${op}`]),
+    geluBackward: e.geluBackward,
   };
 }
 
