@@ -1,5 +1,5 @@
 // A custom layer: a SwiGLU MLP Module placed in every block of a ViT through `mlpFactory`, trained a
-// few steps with plain SGD. Also runs the snippet of model/README-custom-layer.md exactly as written.
+// few steps with plain SGD. Also runs the README's custom-layer snippet exactly as written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -62,11 +62,12 @@ test('blockFactory replaces whole blocks (here: identity blocks leave only embed
   assert.deepEqual(model.forward(randn([2, 1, 28, 28])).shape, [2, 10]);
 });
 
-test('the README snippet (model/README-custom-layer.md) runs as written and its loss falls', () => {
+test('the README snippet (Writing a custom layer) runs as written and its loss falls', () => {
   let root = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(root, 'model', 'README-custom-layer.md')) && root !== dirname(root)) root = dirname(root);
-  const markdown = readFileSync(join(root, 'model', 'README-custom-layer.md'), 'utf8');
-  const code = /```js\n([\s\S]*?)```/.exec(markdown)?.[1];
+  while (!existsSync(join(root, 'README.md')) && root !== dirname(root)) root = dirname(root);
+  const markdown = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = markdown.slice(markdown.indexOf('### Writing a custom layer'));
+  const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(code, 'the README has a ```js block');
   // inside the package (dist/ is ignored), so 'tleg-ts/model' resolves to this build by self-reference
   const file = join(root, 'dist', `readme-custom-layer-${process.pid}.mjs`);
