@@ -53,3 +53,16 @@ export async function assertTensorClose(actual: Tensor, expected: Tensor, option
 export function tolFor(dtype: 'float32' | 'float64'): CloseOptions {
   return dtype === 'float64' ? { rtol: 1e-10, floor: 1e-4 } : { rtol: 2e-4, floor: 1e-2 };
 }
+
+/** max |a − b| over a tensor, relative to max |expected|: strict on the whole, tolerant of entries near 0. */
+export function assertMaxRelClose(actual: Tensor | null | undefined, expected: { shape: number[]; data: number[] }, rtol: number, what: string): void {
+  assert.ok(actual, `${what}: missing`);
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const a = actual.toTypedArray();
+  let maxErr = 0, scale = 0;
+  expected.data.forEach((b, i) => {
+    maxErr = Math.max(maxErr, Math.abs(a[i] - b));
+    scale = Math.max(scale, Math.abs(b));
+  });
+  assert.ok(maxErr <= rtol * Math.max(scale, Number.MIN_VALUE), `${what}: max error ${maxErr.toExponential(3)} exceeds ${rtol} × max |expected| ${scale.toExponential(3)}`);
+}

@@ -1,61 +1,27 @@
 // DeiT's distillation loss against PyTorch (test/reference/gen_model.py): the base, distill and total
 // losses and the student's gradient, for soft (τ = 1, 3) and hard distillation, float32 and float64.
 import { test } from 'node:test';
+import { fixtureTensor, loadFixture, type Fixture } from '../helpers/fixtures.js';
+import { assertMaxRelClose } from '../helpers/allclose.js';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { F, randn, tensor, Generator, type DType, type Tensor } from '../../engine/index.js';
 import { crossEntropyLoss, DistillationLoss, type DistillationType } from '../../model/index.js';
 
-interface FixtureTensor { shape: number[]; data: number[]; dtype?: string }
-interface Fixture {
-  dtype: 'float32' | 'float64';
-  attrs: { distillation_type: DistillationType; alpha: number; tau: number; label_smoothing: number };
-  inputs: Record<string, FixtureTensor>;
-  outputs: Record<string, FixtureTensor>;
-  grads: Record<string, FixtureTensor>;
-}
-
-function loadFixture(name: string): Fixture {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'test', 'reference', 'fixtures', 'model', `${name}.json`);
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Fixture;
-  }
-  throw new Error(`fixture ${name}.json not found under test/reference/fixtures/model above this file`);
-}
-
-function toTensor(f: FixtureTensor, dtype: DType, requiresGrad = false): Tensor {
-  const data = f.dtype === 'int64' ? Int32Array.from(f.data) : dtype === 'float64' ? Float64Array.from(f.data) : Float32Array.from(f.data);
-  return tensor(data, { shape: f.shape, requiresGrad });
-}
-
-function assertClose(actual: Tensor | null | undefined, expected: FixtureTensor, rtol: number, what: string): void {
-  assert.ok(actual, `${what}: missing`);
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const a = actual.toTypedArray();
-  let maxErr = 0, scale = 0;
-  expected.data.forEach((b, i) => {
-    maxErr = Math.max(maxErr, Math.abs(a[i] - b));
-    scale = Math.max(scale, Math.abs(b));
-  });
-  assert.ok(maxErr <= rtol * Math.max(scale, Number.MIN_VALUE), `${what}: max error ${maxErr.toExponential(3)} exceeds ${rtol} × max |expected| ${scale.toExponential(3)}`);
-}
 
 for (const base of ['distill_soft_t1_a05', 'distill_soft_t3_a1', 'distill_hard_a05']) {
   for (const [suffix, rtol] of [['f32', 1e-5], ['f64', 1e-10]] as const) {
     test(`${base}_${suffix}: base, distill and total loss and the student's gradient equal DeiT's (rtol ${rtol})`, () => {
-      const f = loadFixture(`${base}_${suffix}`);
-      const { distillation_type: type, alpha, tau, label_smoothing: labelSmoothing } = f.attrs;
+      const f = loadFixture('model', `${base}_${suffix}`);
+      const { distillation_type: type, alpha, tau, label_smoothing: labelSmoothing } = f.attrs as { distillation_type: DistillationType; alpha: number; tau: number; label_smoothing: number };
       const criterion = new DistillationLoss({ type, alpha, tau, baseCriterion: crossEntropyLoss({ labelSmoothing }) });
-      const student = toTensor(f.inputs.student, f.dtype, true);
-      const teacher = toTensor(f.inputs.teacher, f.dtype, true); // requiresGrad: the loss must still not reach it
-      const { loss, base: baseLoss, distill } = criterion.call(student, teacher, toTensor(f.inputs.labels, f.dtype));
+      const student = fixtureTensor(f.inputs.student, f.dtype).requiresGrad_();
+      const teacher = fixtureTensor(f.inputs.teacher, f.dtype).requiresGrad_(); // requiresGrad: the loss must still not reach it
+      const { loss, base: baseLoss, distill } = criterion.call(student, teacher, fixtureTensor(f.inputs.labels, f.dtype));
       loss.backward();
-      assertClose(baseLoss, f.outputs.base_loss, rtol, 'base loss');
-      assertClose(distill, f.outputs.distill_loss, rtol, 'distill loss');
-      assertClose(loss, f.outputs.loss, rtol, 'loss');
-      assertClose(student.grad, f.grads.student, rtol, 'student grad');
+      assertMaxRelClose(baseLoss, f.outputs.base_loss, rtol, 'base loss');
+      assertMaxRelClose(distill, f.outputs.distill_loss, rtol, 'distill loss');
+      assertMaxRelClose(loss, f.outputs.loss, rtol, 'loss');
+      assertMaxRelClose(student.grad, f.grads.student, rtol, 'student grad');
       assert.equal(teacher.grad, null, 'no gradient reaches the teacher');
     });
   }

@@ -1,47 +1,12 @@
 // The ViT against PyTorch: logits, loss and every parameter gradient of a tiny timm-named DeiT
 // (test/reference/gen_model.py), both poolings, float32 and float64. Parameters are loaded by name.
 import { test } from 'node:test';
+import { fixtureTensor, loadFixture, type Fixture } from '../helpers/fixtures.js';
+import { assertMaxRelClose } from '../helpers/allclose.js';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { F, noGrad, tensor, type DType, type Tensor } from '../../engine/index.js';
 import { BLOCK_PARAM_NAMES, VisionTransformer, vitForward, type BlockParams, type EmbedParams, type HeadParams, type ViTConfig } from '../../model/index.js';
 
-interface FixtureTensor { shape: number[]; data: number[]; dtype?: string }
-interface Fixture {
-  dtype: 'float32' | 'float64';
-  attrs: Record<string, unknown>;
-  inputs: Record<string, FixtureTensor>;
-  outputs: Record<string, FixtureTensor>;
-  grads: Record<string, FixtureTensor>;
-}
-
-function loadFixture(name: string): Fixture {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'test', 'reference', 'fixtures', 'model', `${name}.json`);
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Fixture;
-  }
-  throw new Error(`fixture ${name}.json not found under test/reference/fixtures/model above this file`);
-}
-
-function toTensor(f: FixtureTensor, dtype: DType): Tensor {
-  const data = f.dtype === 'int64' ? Int32Array.from(f.data) : dtype === 'float64' ? Float64Array.from(f.data) : Float32Array.from(f.data);
-  return tensor(data, { shape: f.shape });
-}
-
-/** max |a − b| over the tensor, relative to max |b|: tolerant of entries near zero, strict on the whole. */
-function assertClose(actual: Tensor | null, expected: FixtureTensor, rtol: number, what: string): void {
-  assert.ok(actual, `${what}: missing`);
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const a = actual.toTypedArray();
-  let maxErr = 0, scale = 0;
-  expected.data.forEach((b, i) => {
-    maxErr = Math.max(maxErr, Math.abs(a[i] - b));
-    scale = Math.max(scale, Math.abs(b));
-  });
-  assert.ok(maxErr <= rtol * Math.max(scale, Number.MIN_VALUE), `${what}: max error ${maxErr.toExponential(3)} exceeds ${rtol} × max |expected| ${scale.toExponential(3)}`);
-}
 
 function configOf(f: Fixture): ViTConfig {
   const a = f.attrs as Record<string, number & string>;
@@ -55,24 +20,24 @@ for (const pool of ['cls', 'avg'] as const) {
   for (const [suffix, rtol] of [['f32', 1e-4], ['f64', 1e-9]] as const) {
     const name = `vit_${pool}_${suffix}`;
     test(`${name}: forward logits, cross-entropy loss and every parameter gradient equal PyTorch's (rtol ${rtol})`, () => {
-      const f = loadFixture(name);
+      const f = loadFixture('model', name);
       const model = new VisionTransformer(configOf(f), { dtype: f.dtype });
-      const sd = Object.fromEntries(Object.entries(f.inputs).filter(([k]) => k !== 'images' && k !== 'labels').map(([k, v]) => [k, toTensor(v, f.dtype)]));
+      const sd = Object.fromEntries(Object.entries(f.inputs).filter(([k]) => k !== 'images' && k !== 'labels').map(([k, v]) => [k, fixtureTensor(v, f.dtype)]));
       model.loadStateDict(sd); // strict: the fixture's names are exactly the model's
-      const logits = model.call(toTensor(f.inputs.images, f.dtype));
-      const loss = F.crossEntropy(logits, toTensor(f.inputs.labels, f.dtype));
+      const logits = model.call(fixtureTensor(f.inputs.images, f.dtype));
+      const loss = F.crossEntropy(logits, fixtureTensor(f.inputs.labels, f.dtype));
       loss.backward();
-      assertClose(logits, f.outputs.logits, rtol, 'logits');
-      assertClose(loss, f.outputs.loss, rtol, 'loss');
+      assertMaxRelClose(logits, f.outputs.logits, rtol, 'logits');
+      assertMaxRelClose(loss, f.outputs.loss, rtol, 'loss');
       const params = new Map(model.namedParameters());
       assert.deepEqual([...params.keys()].sort(), Object.keys(f.grads).sort(), 'parameter names');
-      for (const [k, g] of Object.entries(f.grads)) assertClose(params.get(k)!.grad, g, rtol, `grad of ${k}`);
+      for (const [k, g] of Object.entries(f.grads)) assertMaxRelClose(params.get(k)!.grad, g, rtol, `grad of ${k}`);
     });
 
     test(`${name}: vitForward on plain tensors equals the module's forward (what TLEG's auxiliary net runs)`, () => {
-      const f = loadFixture(name);
+      const f = loadFixture('model', name);
       const cfg = configOf(f);
-      const t = (k: string) => toTensor(f.inputs[k], f.dtype);
+      const t = (k: string) => fixtureTensor(f.inputs[k], f.dtype);
       const shared = {
         'patch_embed.proj.weight': t('patch_embed.proj.weight'), 'patch_embed.proj.bias': t('patch_embed.proj.bias'), pos_embed: t('pos_embed'),
         ...(pool === 'cls' ? { cls_token: t('cls_token') } : {}),
@@ -80,7 +45,7 @@ for (const pool of ['cls', 'avg'] as const) {
       } satisfies EmbedParams & HeadParams;
       const blocks = Array.from({ length: cfg.depth }, (_, i) => Object.fromEntries(BLOCK_PARAM_NAMES.map((k) => [k, t(`blocks.${i}.${k}`)])) as unknown as BlockParams);
       const logits = noGrad(() => vitForward(t('images'), shared, blocks, cfg));
-      assertClose(logits, f.outputs.logits, rtol, 'logits');
+      assertMaxRelClose(logits, f.outputs.logits, rtol, 'logits');
     });
   }
 }
