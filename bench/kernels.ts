@@ -5,7 +5,8 @@
 // is what autograd runs: g.matmul(b.mT) and a.mT.matmul(g), the transposes read as strided views. Row-op
 // backward is the device kernel that autograd's backward runs (softmaxBackward, layerNormBackward), on
 // preallocated saved values, since a public-API backward would also time the forward.
-import { F, getDevice, initGpujs, randn, scope, sync, type DeviceName, type GpuMode, type Tensor } from '../engine/index.js';
+import { F, getDevice, initGpujs, randn, scope, setNumThreads, sync, type DeviceName, type GpuMode, type Tensor } from '../engine/index.js';
+import { availableParallelism } from 'node:os';
 import { matmulOperands, type BenchBackend, type CaseHead, type KernelBackend, type KernelCase, type Prepared } from './cases.js';
 import { measure, measureReadback, seconds, TooSlowError, type MeasureOptions } from './measure.js';
 import type { BackendInfo, Row } from './table.js';
@@ -22,11 +23,16 @@ export async function activateEngineDevice(device: DeviceName, mode: GpuMode | n
   if (got !== mode) throw new Error(`initGpujs({ mode: '${mode}' }) gave mode '${got}'`);
 }
 
-export function engineKernelBackend(device: DeviceName, mode: GpuMode | null): KernelBackend {
+/** `threads` (cpu only): the WebAssembly kernels' thread count for this row; the default uses every core. */
+export function engineKernelBackend(device: DeviceName, mode: GpuMode | null, threads?: number): KernelBackend {
   return {
-    backend: `engine ${device}`,
+    backend: `engine ${device}${threads ? ` ${threads}T` : ''}`,
     mode,
-    activate: () => activateEngineDevice(device, mode),
+    activate: async () => {
+      setNumThreads(threads ?? availableParallelism());
+      await activateEngineDevice(device, mode);
+    },
+    deactivate: async () => setNumThreads(availableParallelism()),
     describe: () => getDevice(device).backend.describe(),
     prepare: (c) => prepareEngine(device, c),
   };
@@ -90,9 +96,9 @@ function prepareEngine(device: DeviceName, c: KernelCase): Prepared {
   return { ...call, dispose: disposeAll };
 }
 
-/** Every engine device to try: cpu, then gpujs in each mode (absent ones are reported, not run). */
+/** Every engine device to try: cpu on one thread and on every core, then gpujs in each mode (absent ones are reported, not run). */
 export function engineKernelBackends(): KernelBackend[] {
-  return [engineKernelBackend('cpu', null), ...GPUJS_MODES.map((m) => engineKernelBackend('gpujs', m))];
+  return [engineKernelBackend('cpu', null, 1), engineKernelBackend('cpu', null), ...GPUJS_MODES.map((m) => engineKernelBackend('gpujs', m))];
 }
 
 export interface KernelRunOptions extends MeasureOptions {

@@ -4,7 +4,8 @@
 // Ours: model/vit.ts VisionTransformer + model/optim AdamW on each engine device. The peer: the same
 // network written in TensorFlow.js (peers/tfjs-vit.ts) on tfjs's cpu and wasm backends. Both decay every
 // parameter (no exclusion of norms and biases), with the same lr and weight decay.
-import { F, getDevice, noGrad, rand, randint, scope, sync, type DeviceName, type GpuMode, type Tensor } from '../engine/index.js';
+import { F, getDevice, noGrad, rand, randint, scope, setNumThreads, sync, type DeviceName, type GpuMode, type Tensor } from '../engine/index.js';
+import { availableParallelism } from 'node:os';
 import { REFERENCE_VIT as V, type BenchBackend, type CaseHead, type Prepared } from './cases.js';
 import { activateEngineDevice, GPUJS_MODES } from './kernels.js';
 import { seconds } from './measure.js';
@@ -36,12 +37,14 @@ function loadModel(): Promise<ModelPackage> {
   return modelPackage;
 }
 
-function engineVitBackend(device: DeviceName, mode: GpuMode | null): VitBackend {
+function engineVitBackend(device: DeviceName, mode: GpuMode | null, threads?: number): VitBackend {
   let pkg: ModelPackage | null = null;
   return {
-    backend: `engine ${device}`,
+    backend: `engine ${device}${threads ? ` ${threads}T` : ''}`,
     mode,
+    deactivate: async () => setNumThreads(availableParallelism()),
     async activate() {
+      setNumThreads(threads ?? availableParallelism());
       await activateEngineDevice(device, mode);
       pkg = await loadModel();
     },
@@ -114,6 +117,7 @@ function tfjsVitBackend(name: TfjsBackendName): VitBackend {
 /** Engine cpu, engine gpujs per mode, tfjs cpu, tfjs wasm. */
 export function vitBackends(): VitBackend[] {
   return [
+    engineVitBackend('cpu', null, 1),
     engineVitBackend('cpu', null),
     ...GPUJS_MODES.map((m) => engineVitBackend('gpujs', m)),
     tfjsVitBackend('cpu'),
