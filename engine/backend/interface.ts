@@ -16,7 +16,9 @@ export type UnaryOp =
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
+  /** grad · gelu'(x) with a = grad, b = x: the gelu backward in one pass */
+  | 'geluBackward';
 
 export type ReduceOp = 'sum' | 'max' | 'min';
 

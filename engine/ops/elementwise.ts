@@ -59,7 +59,7 @@ export const UNARY_OPS: { [P in PublicUnary]: Op } = {
   sigmoid: unaryOp('sigmoid', (g, _x, y) => g.mul(y.mul(y.neg().add(1)))), // dσ = σ(1-σ)
   relu: unaryOp('relu', (g, x) => g.mul(unaryForward('reluGrad', x))), //  d relu = [x > 0]
   erf: unaryOp('erf', (g, x) => g.mul(unaryForward('erfGrad', x))), //     d erf = 2/√π e^{-x²}
-  gelu: unaryOp('gelu', (g, x) => g.mul(unaryForward('geluGrad', x))), //  d xΦ(x) = Φ(x) + xφ(x)
+  gelu: unaryOp('gelu', (g, x) => binaryForward('geluBackward', g, x)), //  d xΦ(x) = Φ(x) + xφ(x), times g in one kernel
   geluTanh: unaryOp('geluTanh', (g, x) => g.mul(unaryForward('geluTanhGrad', x))), // see special.ts
 };
 

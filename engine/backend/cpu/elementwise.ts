@@ -1,12 +1,17 @@
-// Elementwise kernels: each op is one expression over v0 (and v1, v2), compiled into strided loops.
+// Elementwise kernels: each op is one expression over v0 (and v1, v2), compiled into strided loops; large
+// contiguous float32 arrays go to the wasm kernels instead (fast.ts).
 import type { DType, TypedArray } from '../../dtype.js';
 import { dtypeOfArray } from '../../dtype.js';
 import type { BinaryOp, UnaryOp, View } from '../interface.js';
 import { mapStrided } from './strided.js';
+import { binaryFast, unaryFast } from './fast.js';
 
 // Expressions call special functions through H (bound into each compiled loop, see special.ts).
 const GELU_K = Math.sqrt(2 / Math.PI); // tanh-form constant √(2/π)
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+const geluGrad = (t: DType, x: string): string =>
+  `(${t === 'float64' ? 'H.cdf64' : 'H.cdf32'}(${x}) + ${x} * ${INV_SQRT_2PI} * Math.exp(-0.5 * ${x} * ${x}))`;
 
 const UNARY: Record<UnaryOp, (dtype: DType) => string> = {
   neg: () => '-v0',
@@ -30,7 +35,7 @@ const UNARY: Record<UnaryOp, (dtype: DType) => string> = {
   geluTanh: () => `0.5 * v0 * (1 + Math.tanh(${GELU_K} * (v0 + 0.044715 * v0 * v0 * v0)))`,
   reluGrad: () => '(v0 > 0 ? 1 : 0)',
   // gelu'(x) = Φ(x) + x φ(x)
-  geluGrad: (t) => `(${t === 'float64' ? 'H.cdf64(v0)' : 'H.cdf32(v0)'} + v0 * ${INV_SQRT_2PI} * Math.exp(-0.5 * v0 * v0))`,
+  geluGrad: (t) => geluGrad(t, 'v0'),
   // d/dx ½x(1+tanh u) = ½(1+tanh u) + ½x(1-tanh²u) k (1 + 3·0.044715 x²)
   geluTanhGrad: () =>
     `H.geluTanhGrad(v0)`,
@@ -39,7 +44,7 @@ const UNARY: Record<UnaryOp, (dtype: DType) => string> = {
   isNonFinite: () => '(Number.isFinite(v0) ? 0 : 1)',
 };
 
-const BINARY: Record<BinaryOp, string> = {
+const BINARY: Record<BinaryOp, string | ((dtype: DType) => string)> = {
   add: 'v0 + v1',
   sub: 'v0 - v1',
   mul: 'v0 * v1',
@@ -53,14 +58,19 @@ const BINARY: Record<BinaryOp, string> = {
   le: '(v0 <= v1 ? 1 : 0)',
   gt: '(v0 > v1 ? 1 : 0)',
   ge: '(v0 >= v1 ? 1 : 0)',
+  // grad · gelu'(x), v0 = grad, v1 = x
+  geluBackward: (t) => `v0 * ${geluGrad(t, 'v1')}`,
 };
 
 export function unaryKernel(op: UnaryOp, x: View, out: TypedArray): void {
+  if (unaryFast(op, x, out)) return;
   mapStrided(UNARY[op](dtypeOfArray(out)), [x], out);
 }
 
 export function binaryKernel(op: BinaryOp, a: View, b: View, out: TypedArray): void {
-  mapStrided(BINARY[op], [a, b], out);
+  if (binaryFast(op, a, b, out)) return;
+  const expr = BINARY[op];
+  mapStrided(typeof expr === 'string' ? expr : expr(dtypeOfArray(out)), [a, b], out);
 }
 
 export function whereKernel(cond: View, a: View, b: View, out: TypedArray): void {

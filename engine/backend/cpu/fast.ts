@@ -1,12 +1,27 @@
 // Fast float32 paths for the cpu backend: WebAssembly SIMD kernels emitted at run time
 // (engine/backend/wasm). float64 and the kernels below fall back to the TypeScript reference.
 import type { TypedArray } from '../../dtype.js';
-import type { SyncKernels } from '../interface.js';
-import { layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, wasmAvailable } from '../wasm/index.js';
+import {
+  geluBackwardF32, layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, unaryF32, WASM_UNARY,
+  wasmAvailable, type WasmUnaryOp,
+} from '../wasm/index.js';
+import type { BinaryOp, SyncKernels, UnaryOp, View } from '../interface.js';
+import { isContiguous, numel } from '../../layout.js';
 import { matmulReference } from './matmul.js';
 import { layerNormBackwardRows, layerNormRows, softmaxBackwardRows, softmaxRows } from './rows.js';
 
 type Fast = Pick<SyncKernels, 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward'>;
+
+/** Below this many elements the copies into wasm memory and the call cost more than the JS loop. */
+const ELEMENTWISE_MIN = 4096;
+const WASM_OPS = new Set<string>(WASM_UNARY);
+
+/** The view's elements as one contiguous float32 span, or null (strided, broadcast, float64, small). */
+function f32Span(v: View): Float32Array | null {
+  if (!(v.data instanceof Float32Array) || !isContiguous(v.layout)) return null;
+  const n = numel(v.layout.shape);
+  return n >= ELEMENTWISE_MIN ? v.data.subarray(v.layout.offset, v.layout.offset + n) : null;
+}
 
 let enabled = process.env.TLEG_CPU_KERNELS !== 'reference';
 
@@ -27,6 +42,24 @@ function constant(cache: Map<number, Float32Array>, n: number, v: number): Float
   let a = cache.get(n);
   if (!a) { a = new Float32Array(n).fill(v); cache.set(n, a); }
   return a;
+}
+
+/** Runs the unary op in wasm when it has a kernel there and the arrays suit; false: the caller runs it in TS. */
+export function unaryFast(op: UnaryOp, x: View, out: TypedArray): boolean {
+  if (!enabled || !WASM_OPS.has(op) || !(out instanceof Float32Array)) return false;
+  const xs = f32Span(x);
+  if (!xs || !wasmAvailable()) return false;
+  unaryF32(op as WasmUnaryOp, xs, out);
+  return true;
+}
+
+/** The same for binary ops: only the fused gelu backward has a wasm kernel. */
+export function binaryFast(op: BinaryOp, a: View, b: View, out: TypedArray): boolean {
+  if (!enabled || op !== 'geluBackward' || !(out instanceof Float32Array)) return false;
+  const as = f32Span(a), bs = f32Span(b);
+  if (!as || !bs || !wasmAvailable()) return false;
+  geluBackwardF32(as, bs, out);
+  return true;
 }
 
 export const fastKernels: Fast = {

@@ -37,6 +37,8 @@ function erfcContinuedFraction(x: number): number {
 
 export function erfc64(x: number): number {
   if (Number.isNaN(x)) return NaN;
+  if (x === Infinity) return 0; // the continued fraction would compute ∞·0
+  if (x === -Infinity) return 2;
   if (x >= 2.5) return erfcContinuedFraction(x);
   if (x <= -2.5) return 2 - erfcContinuedFraction(-x);
   return 1 - erfSeries(x);
@@ -44,6 +46,7 @@ export function erfc64(x: number): number {
 
 export function erf64(x: number): number {
   if (Number.isNaN(x)) return NaN;
+  if (x === Infinity || x === -Infinity) return Math.sign(x);
   if (x >= 2.5) return 1 - erfcContinuedFraction(x);
   if (x <= -2.5) return erfcContinuedFraction(-x) - 1;
   return erfSeries(x);

@@ -1,6 +1,6 @@
 // Emitted wasm for float32 elementwise kernels with transcendental math: two elements per step, widened
 // to f64x2, evaluated by math64.ts, rounded once back to float32. Also the chunk runner for threaded jobs.
-import { Code, FuncDef, T } from './emitter.js';
+import { Code, ConstPool, FuncDef, T } from './emitter.js';
 import { Locals } from './rows-kernel.js';
 import * as M from './math64.js';
 import { Ctl } from './matmul.js';
@@ -30,10 +30,10 @@ const BODIES: Record<WasmUnaryOp, (c: M.Ctx, x: number) => void> = {
  * (in0, [in1,] out, n): out[i] = f(in0[i], in1[i]) for n elements (n even; byte addresses). `body` pushes
  * the f64x2 result from the widened inputs in locals xs.
  */
-function mapKernel(name: string, nIn: number, body: (c: M.Ctx, xs: number[]) => void): FuncDef {
+function mapKernel(pool: ConstPool, name: string, nIn: number, body: (c: M.Ctx, xs: number[]) => void): FuncDef {
   const out = nIn, n = nIn + 1;
-  const L = new Locals(nIn + 2), pre = new Code(), k = new Code(), c = { k, L };
-  k.hoist = { pre, newLocal: () => L.add(T.v128), locals: new Map() };
+  const L = new Locals(nIn + 2), k = new Code(), c = { k, L };
+  k.pool = pool;
   const end = L.add(T.i32);
   const xs = Array.from({ length: nIn }, () => L.add(T.v128));
   k.get(0).get(n).i32(2).i32Shl().i32Add().set(end);
@@ -45,15 +45,15 @@ function mapKernel(name: string, nIn: number, body: (c: M.Ctx, xs: number[]) => 
   k.f32x4DemoteF64x2Zero().v128Store64Lane(0);
   for (let i = 0; i <= nIn; i++) k.get(i).i32(8).i32Add().set(i);
   k.br(0).end().end();
-  pre.b.push(...k.b);
-  return { name, params: Array<T>(nIn + 2).fill(T.i32), locals: L.types, body: pre };
+  return { name, params: Array<T>(nIn + 2).fill(T.i32), locals: L.types, body: k };
 }
 
-export function emitElementwiseKernels(): FuncDef[] {
+/** The kernels' constants go to `pool`, which the runtime must copy into memory. */
+export function emitElementwiseKernels(pool: ConstPool): FuncDef[] {
   return [
-    ...WASM_UNARY.map((op) => mapKernel(`unary_${op}`, 1, (c, [x]) => BODIES[op](c, x))),
+    ...WASM_UNARY.map((op) => mapKernel(pool, `unary_${op}`, 1, (c, [x]) => BODIES[op](c, x))),
     // d gelu, fused with the upstream gradient: grad · (Φ(x) + x φ(x))
-    mapKernel('geluBackward', 2, (c, [g, x]) => { M.geluGrad(c, x); c.k.get(g).f64x2Mul(); }),
+    mapKernel(pool, 'geluBackward', 2, (c, [g, x]) => { M.geluGrad(c, x); c.k.get(g).f64x2Mul(); }),
   ];
 }
 

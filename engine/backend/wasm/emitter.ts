@@ -90,21 +90,14 @@ export class Code {
     return this;
   }
   /**
-   * When set, f64x2Const/i64x2Const read a local that `pre` fills once: V8 (11.3) rebuilds a v128.const from
-   * general registers at every use, inside loops too, which made the elementwise kernels ~2× slower.
+   * When set, f64x2Const/i64x2Const load from a table in memory (see ConstPool) instead of v128.const:
+   * V8 11.3 rebuilds a v128.const from general registers at every use, inside loops too (3 instructions
+   * each), and folds constants kept in locals back into the loop the same way.
    */
-  hoist: { pre: Code; newLocal(): number; locals: Map<string, number> } | null = null;
+  pool: ConstPool | null = null;
   private v128Bytes(bytes: Uint8Array): this {
-    const h = this.hoist;
-    if (!h) { this.simd(0x0c); this.b.push(...bytes); return this; }
-    const key = bytes.join(',');
-    let local = h.locals.get(key);
-    if (local === undefined) {
-      local = h.newLocal();
-      h.pre.simd(0x0c); h.pre.b.push(...bytes); h.pre.set(local);
-      h.locals.set(key, local);
-    }
-    return this.get(local);
+    if (this.pool) return this.i32(0).v128Load(this.pool.address(bytes));
+    this.simd(0x0c); this.b.push(...bytes); return this;
   }
   /** both lanes x (f64x2) */
   f64x2Const(x: number): this { return this.v128Bytes(new Uint8Array(new Float64Array([x, x]).buffer)); }
@@ -152,8 +145,30 @@ export class Code {
   f64x2Div(): this { return this.simd(0xf3); }
   f64x2Min(): this { return this.simd(0xf4); }
   f64x2Max(): this { return this.simd(0xf5); }
+  /** b < a ? b : a (one minpd; a NaN a stays) */
+  f64x2Pmin(): this { return this.simd(0xf6); }
+  /** a < b ? b : a */
+  f64x2Pmax(): this { return this.simd(0xf7); }
   /** relaxed-simd a*b+c; only valid where the engine enables relaxed SIMD */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
+}
+
+/** v128 constants laid out from byte address `base`; the runtime copies `bytes` there before any call. */
+export class ConstPool {
+  readonly bytes: number[] = [];
+  private readonly at = new Map<string, number>();
+  constructor(readonly base: number, readonly limit: number) {}
+  address(v: Uint8Array): number {
+    const key = v.join(',');
+    let a = this.at.get(key);
+    if (a === undefined) {
+      a = this.base + this.bytes.length;
+      if (this.bytes.length + 16 > this.limit) throw new Error(`wasm: constant pool is full (${this.limit} bytes)`);
+      this.bytes.push(...v);
+      this.at.set(key, a);
+    }
+    return a;
+  }
 }
 
 export interface FuncDef {

@@ -2,7 +2,7 @@
 // can use worker threads, and fused row kernels. Every call is synchronous: operands are copied into the
 // shared wasm memory, computed there, and the result copied back.
 import { runtime, simdSupported } from './runtime.js';
-import { CTRL_BYTES, Ctl, JobKind, plan } from './matmul.js';
+import { CTRL_BYTES, Ctl, DATA_BASE, JobKind, plan } from './matmul.js';
 import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 
@@ -41,7 +41,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
   const p = plan(batch, M, N, K, threads);
   const aSpan = (batch - 1) * aBatchStride + (M - 1) * aRowStride + (K - 1) * aColStride + 1;
   const bSpan = (batch - 1) * bBatchStride + (K - 1) * bRowStride + (N - 1) * bColStride + 1;
-  const aBase = CTRL_BYTES, bBase = align(aBase + aSpan * 4), outBase = align(bBase + bSpan * 4);
+  const aBase = DATA_BASE, bBase = align(aBase + aSpan * 4), outBase = align(bBase + bSpan * 4);
   const scratchBase = align(outBase + batch * M * N * 4);
   const mem = rt.reserve(scratchBase + threads * p.scratchBytes);
   mem.set(a.subarray(aOff, aOff + aSpan), aBase / 4);
@@ -62,11 +62,11 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
   out.set(mem.subarray(outBase / 4, outBase / 4 + batch * M * N), outOff);
 }
 
-/** Copies arrays into wasm memory from address CTRL_BYTES on, 64-byte aligned; returns their byte addresses. */
+/** Copies arrays into wasm memory from address DATA_BASE on, 64-byte aligned; returns their byte addresses. */
 function stage(arrays: (Float32Array | number)[]): { mem: Float32Array; at: number[] } {
   const rt = runtime();
   const at: number[] = [];
-  let end = CTRL_BYTES;
+  let end = DATA_BASE;
   for (const x of arrays) { at.push(end); end = align(end + (typeof x === 'number' ? x : x.length) * 4); }
   const mem = rt.reserve(end);
   arrays.forEach((x, i) => { if (typeof x !== 'number') mem.set(x, at[i] / 4); });

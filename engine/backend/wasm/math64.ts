@@ -8,10 +8,27 @@ import { Locals } from './rows-kernel.js';
 export interface Ctx { k: Code; L: Locals }
 const tmp = (c: Ctx): number => c.L.add(T.v128);
 
-/** Pushes poly(x) = Σ coef[i] x^i by Horner; x is a local. */
-function horner(c: Ctx, coef: readonly number[], x: number): void {
-  c.k.f64x2Const(coef[coef.length - 1]);
-  for (let i = coef.length - 2; i >= 0; i--) c.k.get(x).f64x2Mul().f64x2Const(coef[i]).f64x2Add();
+/**
+ * Pushes poly(x) = Σ coef[i] x^i by Estrin's scheme, P = P_lo(x) + x^m P_hi(x) with m a power of two: depth
+ * log₂(degree) instead of Horner's degree, which matters because these loops are latency-bound.
+ */
+function poly(c: Ctx, coef: readonly number[], x: number): void {
+  const pow = [x]; // pow[i] = local holding x^(2^i)
+  for (let m = 2; m < coef.length; m *= 2) {
+    const p = tmp(c);
+    c.k.get(pow[pow.length - 1]).get(pow[pow.length - 1]).f64x2Mul().set(p);
+    pow.push(p);
+  }
+  const emit = (lo: number, n: number): void => {
+    if (n === 1) { c.k.f64x2Const(coef[lo]); return; }
+    let level = 0;
+    while (2 << level < n) level++;
+    const m = 1 << level;
+    emit(lo, m);
+    emit(lo + m, n - m);
+    c.k.get(pow[level]).f64x2Mul().f64x2Add();
+  };
+  emit(0, coef.length);
 }
 
 const MAGIC = 6755399441055744; // 1.5·2^52: adding it rounds to an integer held in the low mantissa bits
@@ -27,10 +44,10 @@ const EXP_TAYLOR = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 
 export function exp64(c: Ctx): void {
   const { k } = c, a = tmp(c), y = tmp(c), n = tmp(c), r = tmp(c);
   k.set(a);
-  k.get(a).f64x2Const(-708).f64x2Max().f64x2Const(709).f64x2Min().set(r);
+  k.get(a).f64x2Const(-708).f64x2Pmax().f64x2Const(709).f64x2Pmin().set(r); // pmax/pmin keep a NaN a
   k.get(r).f64x2Const(Math.LOG2E).f64x2Mul().f64x2Const(MAGIC).f64x2Add().tee(y).f64x2Const(MAGIC).f64x2Sub().set(n);
   k.get(r).get(n).f64x2Const(LN2_HI).f64x2Mul().f64x2Sub().get(n).f64x2Const(LN2_LO).f64x2Mul().f64x2Sub().set(r);
-  horner(c, EXP_TAYLOR, r);
+  poly(c, EXP_TAYLOR, r);
   // 2^n = (n + 1023) << 52; the low 12 bits of y's pattern are n (MAGIC's are zero)
   k.get(y).i64x2Const(1023n).i64x2Add().i32(52).i64x2Shl().f64x2Mul();
   k.set(r).f64x2Const(Infinity).get(r).get(a).f64x2Const(709).f64x2Gt().v128Bitselect();
@@ -53,7 +70,7 @@ const ERFC_P = [
 export function erfcPos(c: Ctx, z: number, z2: number): void {
   const { k } = c, t = tmp(c);
   k.f64x2Const(1).f64x2Const(1).get(z).f64x2Const(0.5).f64x2Mul().f64x2Add().f64x2Div().set(t);
-  horner(c, ERFC_P, t);
+  poly(c, ERFC_P, t);
   k.get(z2).f64x2Sub();
   exp64(c);
   k.get(t).f64x2Mul();
@@ -93,7 +110,7 @@ export function erf(c: Ctx, x: number): void {
   const { k } = c, x2 = tmp(c), a = tmp(c);
   k.get(x).get(x).f64x2Mul().set(x2);
   k.get(x).f64x2Abs().set(a);
-  horner(c, ERF_SERIES, x2);
+  poly(c, ERF_SERIES, x2);
   k.get(x).f64x2Mul();
   k.f64x2Const(1);
   erfcPos(c, a, x2);
@@ -109,7 +126,7 @@ export function tanh(c: Ctx, x: number): void {
   const { k } = c, x2 = tmp(c), a = tmp(c), e = tmp(c);
   k.get(x).get(x).f64x2Mul().set(x2);
   k.get(x).f64x2Abs().set(a);
-  horner(c, TANH_SERIES, x2);
+  poly(c, TANH_SERIES, x2);
   k.get(x).f64x2Mul();
   k.get(a).f64x2Const(-2).f64x2Mul();
   exp64(c);
@@ -192,7 +209,7 @@ export function log(c: Ctx, x: number): void {
   k.get(e).get(big).f64x2Const(1).v128And().f64x2Add().set(e);
   k.get(m).f64x2Const(1).f64x2Sub().get(m).f64x2Const(1).f64x2Add().f64x2Div().set(s);
   k.get(s).get(s).f64x2Mul().set(s2);
-  horner(c, LOG_SERIES, s2);
+  poly(c, LOG_SERIES, s2);
   k.get(s).f64x2Mul().get(e).f64x2Const(Math.LN2).f64x2Mul().f64x2Add();
   k.set(s).f64x2Const(Infinity).get(s).get(x).f64x2Const(Infinity).f64x2Eq().v128Bitselect();
   k.set(s).f64x2Const(-Infinity).get(s).get(x).f64x2Const(0).f64x2Eq().v128Bitselect();

@@ -14,6 +14,9 @@ export const enum Ctl {
 }
 export const enum JobKind { matmul = 0, elementwise = 1 }
 export const CTRL_BYTES = 256;
+/** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
+export const CONST_BYTES = 4096;
+export const DATA_BASE = CTRL_BYTES + CONST_BYTES;
 export const LOCKED = 1 << 30;
 
 export interface Plan {

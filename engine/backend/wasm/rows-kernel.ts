@@ -14,17 +14,23 @@ class Locals {
 const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 const splat = (x: number): [number, number, number, number] => [x, x, x, x];
 
-/** Pops a v128 of x and pushes exp(x) lane-wise; x is clamped to [-87.3, 88.3]. */
+/**
+ * Pops a v128 of x and pushes exp(x) lane-wise. The polynomial runs on x clamped to [-87.3, 88.3] (2^n stays a
+ * normal float); below -87.3 (exp < FLT_MIN, and exp(-∞)) the result is exactly 0, above 88.72 it is +∞.
+ */
 function emitExp(k: Code, t: { x: number; n: number; r: number }): void {
-  k.v128Const(splat(-87.3)).f32x4Max().v128Const(splat(88.3)).f32x4Min().set(t.x);
-  k.get(t.x).v128Const(splat(Math.LOG2E)).f32x4Mul().f32x4Nearest().set(t.n);
-  k.get(t.x).get(t.n).v128Const(splat(0.693359375)).f32x4Mul().f32x4Sub();
+  k.set(t.x);
+  k.get(t.x).v128Const(splat(-87.3)).f32x4Max().v128Const(splat(88.3)).f32x4Min().set(t.r);
+  k.get(t.r).v128Const(splat(Math.LOG2E)).f32x4Mul().f32x4Nearest().set(t.n);
+  k.get(t.r).get(t.n).v128Const(splat(0.693359375)).f32x4Mul().f32x4Sub();
   k.get(t.n).v128Const(splat(-2.12194440e-4)).f32x4Mul().f32x4Sub().set(t.r);
   k.v128Const(splat(EXP_POLY[0]));
   for (let i = 1; i < EXP_POLY.length; i++) k.get(t.r).f32x4Mul().v128Const(splat(EXP_POLY[i])).f32x4Add();
   k.get(t.r).f32x4Mul().get(t.r).f32x4Mul().get(t.r).f32x4Add().v128Const(splat(1)).f32x4Add();
   // 2^n: (n + 127) << 23 as float bits
   k.get(t.n).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl().f32x4Mul();
+  k.set(t.r).v128Const(splat(Infinity)).get(t.r).get(t.x).v128Const(splat(88.72284)).f32x4Gt().v128Bitselect();
+  k.get(t.x).v128Const(splat(-87.3)).f32x4Lt().v128AndNot();
 }
 
 /** Horizontal sum (or max) of the v128 in local v, pushed as f32. */

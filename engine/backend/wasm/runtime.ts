@@ -1,5 +1,6 @@
 // The one shared wasm memory, the emitted module, and its instantiation (main thread and workers alike).
-import { buildModule, FuncDef } from './emitter.js';
+import { buildModule, ConstPool, FuncDef } from './emitter.js';
+import { CONST_BYTES, CTRL_BYTES } from './matmul.js';
 import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
@@ -53,13 +54,15 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
-export function buildKernelModule(): WebAssembly.Module {
+/** The module, and the constant table that must be copied to address CTRL_BYTES before any call. */
+export function buildKernelModule(): { module: WebAssembly.Module; constants: Uint8Array } {
   const funcs: FuncDef[] = KERNELS.map(emitGemm);
   const widths = new Set<number>();
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(), ...emitLayerNormKernels(), ...emitElementwiseKernels());
-  return new WebAssembly.Module(buildModule(funcs, MAX_PAGES));
+  const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool));
+  return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES)), constants: new Uint8Array(pool.bytes) };
 }
 
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Exports {
@@ -92,7 +95,8 @@ let rt: Runtime | null = null;
 export function runtime(): Runtime {
   if (rt) return rt;
   const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
-  const module = buildKernelModule();
+  const { module, constants } = buildKernelModule();
+  new Uint8Array(memory.buffer).set(constants, CTRL_BYTES);
   const ex = instantiate(module, memory);
   let view = new Float32Array(memory.buffer);
   const reserve = (bytes: number): Float32Array => {
