@@ -20,6 +20,7 @@ export function reduceKernel(op: ReduceOp, x: View, axes: readonly number[], out
     return;
   }
   const data = x.data;
+  if (op === 'sum' && sumLeadingRows(x, axes, innerCount, outCount, out)) return;
   const oShape = outer.shape, oStr = outer.strides[0];
   const iShape = inner.shape, iStr = inner.strides[0];
   const oRank = oShape.length, iRank = iShape.length;
@@ -89,4 +90,26 @@ export function argReduceKernel(op: 'argmax' | 'argmin', x: View, axis: number, 
       idx[d] = 0;
     }
   }
+}
+
+/**
+ * Σ over leading axes of a contiguous tensor (a bias gradient: [rows, cols] → [cols]): add whole rows
+ * in memory order instead of striding down each column, which misses the cache once rows·cols is large.
+ */
+function sumLeadingRows(x: View, axes: readonly number[], rows: number, cols: number, out: TypedArray): boolean {
+  const { shape, strides, offset } = x.layout;
+  if (!axes.every((a, i) => a === i)) return false;
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  const acc = new Float64Array(cols);
+  const data = x.data;
+  for (let r = 0; r < rows; r++) {
+    const base = offset + r * cols;
+    for (let j = 0; j < cols; j++) acc[j] += data[base + j];
+  }
+  for (let j = 0; j < cols; j++) out[j] = acc[j];
+  return true;
 }
