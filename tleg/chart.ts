@@ -9,6 +9,8 @@ export interface Series {
 export interface ChartSpec {
   title: string;
   xLabel: string;
+  /** Only whole-number ticks on x (depths, steps). */
+  xIntegers?: boolean;
   yLabel: string;
   series: Series[];
   width?: number;
@@ -20,10 +22,11 @@ export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** About five round tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 5): number[] {
+export function niceTicks(lo: number, hi: number, count = 5, integers = false): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const nice = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const step = integers ? Math.max(1, Math.round(nice)) : nice;
   const ticks: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
   return ticks;
@@ -47,7 +50,7 @@ export function chartGroup(spec: ChartSpec, x = 0, y = 0): string {
   const out: string[] = [`<g transform="translate(${x},${y})" font-family="sans-serif" font-size="11">`];
   out.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${esc(spec.title)}</text>`);
   out.push(`<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
-  for (const t of niceTicks(x0, x1)) {
+  for (const t of niceTicks(x0, x1, 5, spec.xIntegers)) {
     out.push(`<line x1="${sx(t)}" y1="${top + ph}" x2="${sx(t)}" y2="${top + ph + 4}" stroke="#888"/>`);
     out.push(`<text x="${sx(t)}" y="${top + ph + 16}" text-anchor="middle">${t}</text>`);
   }

@@ -128,7 +128,7 @@ export function reportSvg(input: ReportInput): string {
     if (l) curves.push({ name: `scratch d${d}`, color, dashed: true, points: l.curve.map((p) => [p.step, 100 * p.accuracy]) });
   });
   return chartsSvg([
-    { title: 'Accuracy vs depth', xLabel: 'depth (blocks)', yLabel: 'top-1 accuracy (%)', series: byDepthSeries },
-    { title: 'Accuracy vs training steps', xLabel: 'fine-tune / training steps', yLabel: 'top-1 accuracy (%)', series: curves, width: 560 },
+    { title: 'Accuracy vs depth', xLabel: 'depth (blocks)', xIntegers: true, yLabel: 'top-1 accuracy (%)', series: byDepthSeries },
+    { title: 'Accuracy vs training steps', xLabel: 'fine-tune / training steps', xIntegers: true, yLabel: 'top-1 accuracy (%)', series: curves, width: 560 },
   ]);
 }
