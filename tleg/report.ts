@@ -125,7 +125,7 @@ export function reportSvg(input: ReportInput): string {
     const color = PALETTE[i % PALETTE.length];
     const t = byDepth(input.descendants, d), l = byDepth(input.scratchLong, d);
     if (t) curves.push({ name: `TLEG d${d}`, color, points: t.curve.map((p) => [p.step, 100 * p.accuracy]) });
-    if (l) curves.push({ name: `scratch d${d}`, color, dashed: true, points: l.curve.map((p) => [p.step, 100 * p.accuracy]) });
+    if (l) curves.push({ name: `scratch ${input.scratchMultiplier}× d${d}`, color, dashed: true, points: l.curve.map((p) => [p.step, 100 * p.accuracy]) });
   });
   return chartsSvg([
     { title: 'Accuracy vs depth', xLabel: 'depth (blocks)', xIntegers: true, yLabel: 'top-1 accuracy (%)', series: byDepthSeries },
