@@ -130,6 +130,22 @@ test('softmaxF32 is exp(x - max) / sum over each row, and its backward is y * (g
   }), { numRuns: 80 });
 });
 
+test('softmaxF32 keeps 1e-6 relative accuracy down to exp underflow, and gives exactly 0 below it', { skip }, () => {
+  // row r = [0, d, ..., d] (9 columns: vector lanes and the scalar tail): y = e^d / (1 + 8 e^d) for every d
+  const ds = [0, -1e-3, -0.3466, -1, -5.5, -17.25, -40, -63.7, -80, -87.2, -87.4, -100, -1e30, -Infinity];
+  const cols = 9, x = new Float32Array(ds.length * cols), y = new Float32Array(ds.length * cols);
+  ds.forEach((d, r) => x.fill(d, r * cols + 1, (r + 1) * cols));
+  softmaxF32(x, y, ds.length, cols);
+  ds.forEach((d, r) => {
+    const e = Math.exp(Math.fround(d)), want = e / (1 + 8 * e);
+    for (let j = 1; j < cols; j++) {
+      const got = y[r * cols + j];
+      if (d < -87.3) assert.equal(got, 0, `softmax of [0, ${d} ×8][${j}] must be exactly 0`);
+      else assert.ok(Math.abs(got - want) <= 1e-6 * want, `softmax of [0, ${d} ×8][${j}]: got ${got}, expected ${want}`);
+    }
+  });
+});
+
 test('layerNormF32 normalises each row, and its backward matches the closed form', { skip }, () => {
   fc.assert(fc.property(rowsCols, ({ rows, cols, seed, scale }) => {
     const n = rows * cols, eps = 1e-5;

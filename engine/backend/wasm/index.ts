@@ -5,6 +5,7 @@ import { runtime, simdSupported } from './runtime.js';
 import { CTRL_BYTES, Ctl, DATA_BASE, JobKind, plan } from './matmul.js';
 import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
+import { SOFTMAX_TABLE } from './rows-kernel.js';
 
 export { relaxedSimdSupported } from './runtime.js';
 export { WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
@@ -77,21 +78,22 @@ function fetch(mem: Float32Array, at: number, dst: Float32Array, n: number): voi
   dst.set(mem.subarray(at / 4, at / 4 + n));
 }
 
-/** softmax over the last axis of a contiguous [rows, cols] array */
+/** softmax over the last axis of a contiguous [rows, cols] array (computed in place in wasm memory) */
 export function softmaxF32(x: Float32Array, out: Float32Array, rows: number, cols: number): void {
   const n = rows * cols;
   if (n === 0) return;
-  const { mem, at } = stage([x.subarray(0, n), n]);
-  runtime().ex.softmax(at[0], at[1], rows, cols);
+  // the kernels read their constants from DATA_BASE, so the table is always staged first
+  const { mem, at } = stage([SOFTMAX_TABLE, x.subarray(0, n)]);
+  runtime().ex.softmax(at[1], at[1], rows, cols);
   fetch(mem, at[1], out, n);
 }
 
-// d softmax: dx = y * (g - sum(g * y))
+// d softmax: dx = y * (g - sum(g * y)), written over the staged g
 export function softmaxBackwardF32(y: Float32Array, g: Float32Array, out: Float32Array, rows: number, cols: number): void {
   const n = rows * cols;
   if (n === 0) return;
-  const { mem, at } = stage([y.subarray(0, n), g.subarray(0, n), n]);
-  runtime().ex.softmaxBackward(at[0], at[1], at[2], rows, cols);
+  const { mem, at } = stage([SOFTMAX_TABLE, y.subarray(0, n), g.subarray(0, n)]);
+  runtime().ex.softmaxBackward(at[1], at[2], at[2], rows, cols);
   fetch(mem, at[2], out, n);
 }
 

@@ -1,6 +1,7 @@
 // Emitted wasm for row-wise kernels over contiguous [rows, cols] f32 (softmax here, layernorm beside it),
-// forward and backward. Columns go four at a time, then a scalar tail; exp is a polynomial computed inside wasm.
+// forward and backward. Columns go eight, then four at a time, then a scalar tail; exp is a polynomial in wasm.
 import { Code, FuncDef, T } from './emitter.js';
+import { DATA_BASE } from './matmul.js';
 
 /** Hands out local indices after the parameters. */
 class Locals {
@@ -9,28 +10,51 @@ class Locals {
   add(t: T): number { this.types.push(t); return this.nParams + this.types.length - 1; }
 }
 
-// exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (ln 2 split in two for precision) and
-// e^r by the Cephes expf polynomial on |r| ≤ ln2/2: relative error ≈ 1e-7.
-const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+// exp(d) for d ≤ 0 (d = x − rowmax) = 2^n · e^r with n = round(d·log2 e), r = d − n·ln 2 (ln 2 split in two so
+// n·ln2_hi is exact) and e^r = 1 + c1 r + ... + c5 r⁵: XNNPACK's rr2-p5 coefficients, 9.2e-8 relative on
+// |r| ≤ ln2/2 (checked against float64 exp).
+// (0x1.0F9F9Cp-7, 0x1.573A1Ap-5, 0x1.555A80p-3, 0x1.FFFDC6p-2, 0x1.FFFFF6p-1 in C hex-float notation)
+const EXP_POLY = [0.008289290592074394, 0.04189782217144966, 0.16667652130126953, 0.4999915063381195, 0.9999997019767761, 1];
+/** 1.5·2^23: adding it rounds d·log2 e to the integer n and leaves n in the low mantissa bits (for 2^n) */
+const ROUND_MAGIC = 12582912;
+/** below this exp underflows (2^n would leave the normal range): the result is exactly 0, exp(−∞) included */
+const EXP_MIN = -87.3;
+const TABLE = [Math.LOG2E, ROUND_MAGIC, 0.693359375, -2.12194440e-4, EXP_MIN, ...EXP_POLY];
+const [LOG2E, MAGIC, LN2_HI, LN2_LO, MIN, C5, C4, C3, C2, C1, ONE] = TABLE.keys();
+/** The softmax kernels' constants, four lanes each; the caller stages them at byte address DATA_BASE. */
+export const SOFTMAX_TABLE = new Float32Array(TABLE.flatMap((x) => [x, x, x, x]));
 const splat = (x: number): [number, number, number, number] => [x, x, x, x];
 
 /**
- * Pops a v128 of x and pushes exp(x) lane-wise. The polynomial runs on x clamped to [-87.3, 88.3] (2^n stays a
- * normal float); below -87.3 (exp < FLT_MIN, and exp(-∞)) the result is exactly 0, above 88.72 it is +∞.
+ * Pushes constant i of TABLE. V8 11.3 rebuilds every v128.const inside the loop (3 instructions each), so the
+ * constants are loaded from the table in memory, once per call, into locals.
  */
-function emitExp(k: Code, t: { x: number; n: number; r: number }): void {
-  k.set(t.x);
-  k.get(t.x).v128Const(splat(-87.3)).f32x4Max().v128Const(splat(88.3)).f32x4Min().set(t.r);
-  k.get(t.r).v128Const(splat(Math.LOG2E)).f32x4Mul().f32x4Nearest().set(t.n);
-  k.get(t.r).get(t.n).v128Const(splat(0.693359375)).f32x4Mul().f32x4Sub();
-  k.get(t.n).v128Const(splat(-2.12194440e-4)).f32x4Mul().f32x4Sub().set(t.r);
-  k.v128Const(splat(EXP_POLY[0]));
-  for (let i = 1; i < EXP_POLY.length; i++) k.get(t.r).f32x4Mul().v128Const(splat(EXP_POLY[i])).f32x4Add();
-  k.get(t.r).f32x4Mul().get(t.r).f32x4Mul().get(t.r).f32x4Add().v128Const(splat(1)).f32x4Add();
-  // 2^n: (n + 127) << 23 as float bits
-  k.get(t.n).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl().f32x4Mul();
-  k.set(t.r).v128Const(splat(Infinity)).get(t.r).get(t.x).v128Const(splat(88.72284)).f32x4Gt().v128Bitselect();
-  k.get(t.x).v128Const(splat(-87.3)).f32x4Lt().v128AndNot();
+type Constants = (i: number) => void;
+function loadConstants(k: Code, L: Locals): Constants {
+  const locals = TABLE.map((_, i) => { const l = L.add(T.v128); k.i32(0).v128Load(DATA_BASE + 16 * i).set(l); return l; });
+  return (i) => { k.get(locals[i]); };
+}
+
+/** f32x4.pmax (b > a ? b : a): one maxps, where f32x4.max costs several for its NaN rules; the emitter lacks it */
+function f32x4Pmax(k: Code): Code { k.b.push(0xfd, 0xeb, 0x01); return k; }
+
+/**
+ * Pops a v128 of d ≤ 0 (or NaN) and pushes exp(d) lane-wise; exactly 0 below EXP_MIN. The loop over a row is
+ * bound by this chain's latency (the FP scheduler holds only a few iterations), hence n by f32x4.nearest beside
+ * the magic-number add and the polynomial by Estrin: 1 + c1 r + r²(c2 + c3 r) + r⁴(c4 + c5 r).
+ */
+function emitExp(k: Code, c: Constants, t: { d: number; t: number; n: number; r: number; r2: number }): void {
+  k.set(t.d);
+  k.get(t.d); c(LOG2E); k.f32x4Mul().tee(t.n); c(MAGIC); k.f32x4Add().set(t.t);
+  k.get(t.n).f32x4Nearest().set(t.n);
+  k.get(t.d).get(t.n); c(LN2_HI); k.f32x4Mul().f32x4Sub().get(t.n); c(LN2_LO); k.f32x4Mul().f32x4Sub().tee(t.r);
+  k.get(t.r).f32x4Mul().set(t.r2);
+  k.get(t.r); c(C1); k.f32x4Mul(); c(ONE); k.f32x4Add();
+  k.get(t.r); c(C3); k.f32x4Mul(); c(C2); k.f32x4Add().get(t.r2).f32x4Mul().f32x4Add();
+  k.get(t.r); c(C5); k.f32x4Mul(); c(C4); k.f32x4Add().get(t.r2).get(t.r2).f32x4Mul().f32x4Mul().f32x4Add();
+  // · 2^n: add n to the exponent field (n·2^23 from the low bits of t; the result stays normal above EXP_MIN)
+  k.get(t.t).i32(23).i32x4Shl().i32x4Add();
+  k.get(t.d); c(MIN); k.f32x4Lt().v128AndNot();
 }
 
 /** Horizontal sum (or max) of the v128 in local v, pushed as f32. */
@@ -42,22 +66,35 @@ function reduce(k: Code, v: number, op: 'add' | 'max'): void {
   }
 }
 
+/** Emits `while (j < end) { body(); j += step }` (j in bytes, not reset). */
+function loopCols(k: Code, j: number, end: number, step: number, body: () => void): void {
+  k.block().loop();
+  k.get(j).get(end).i32GeS().brIf(1);
+  body();
+  k.get(j).i32(step).i32Add().set(j);
+  k.br(0).end().end();
+}
+
 /**
  * Emits a pass over one row: j runs over byte offsets; vec() is emitted for each 4 columns, tail() for
  * each leftover column. Both may read j.
  */
 function forCols(k: Code, j: number, vecEnd: number, rowEnd: number, vec: () => void, tail: () => void): void {
   k.i32(0).set(j);
-  k.block().loop();
-  k.get(j).get(vecEnd).i32GeS().brIf(1);
-  vec();
-  k.get(j).i32(16).i32Add().set(j);
-  k.br(0).end().end();
-  k.block().loop();
-  k.get(j).get(rowEnd).i32GeS().brIf(1);
-  tail();
-  k.get(j).i32(4).i32Add().set(j);
-  k.br(0).end().end();
+  loopCols(k, j, vecEnd, 16, vec);
+  loopCols(k, j, rowEnd, 4, tail);
+}
+
+/**
+ * Like forCols, unrolled: vec(off, acc) handles the 4 columns at byte j + off, twice per step (off 0 and 16,
+ * acc 0 and 1: two accumulators hide a reduction's latency, and each step pays the loop's overhead once).
+ */
+function forColsUnrolled(k: Code, j: number, ends: { vec2: number; vec: number; row: number },
+                         vec: (off: number, acc: number) => void, tail: () => void): void {
+  k.i32(0).set(j);
+  loopCols(k, j, ends.vec2, 32, () => { vec(0, 0); vec(16, 1); });
+  loopCols(k, j, ends.vec, 16, () => vec(0, 0));
+  loopCols(k, j, ends.row, 4, tail);
 }
 
 /** Emits `for row in rows` around body(); each pointer local in `ptrs` advances by rowBytes per row. */
@@ -71,56 +108,64 @@ function forRows(k: Code, rows: number, rowBytes: number, ptrs: number[], body: 
   k.end().end();
 }
 
+/** Sets the row-length locals: bytes per row, and the byte ends of the 8-wide and 4-wide column loops. */
+function rowEnds(k: Code, L: Locals, cols: number): { row: number; vec2: number; vec: number } {
+  const ends = { row: L.add(T.i32), vec2: L.add(T.i32), vec: L.add(T.i32) };
+  k.get(cols).i32(2).i32Shl().set(ends.row);
+  k.get(ends.row).i32(-32).and_().set(ends.vec2);
+  k.get(ends.row).i32(-16).and_().set(ends.vec);
+  return ends;
+}
+
+// softmax(x) = exp(x − max) / sum exp(x − max), in three passes over the row (it stays in L1): max; exp,
+// stored, and summed; scale by 1/sum. x and y may be the same address (the caller computes in place).
 function softmax(): FuncDef {
   const [x, y, rows, cols] = [0, 1, 2, 3];
   const L = new Locals(4), k = new Code();
-  const rowBytes = L.add(T.i32), vecEnd = L.add(T.i32), j = L.add(T.i32);
-  const vm = L.add(T.v128), vs = L.add(T.v128), m = L.add(T.f32), s = L.add(T.f32), e = L.add(T.v128);
-  const t = { x: L.add(T.v128), n: L.add(T.v128), r: L.add(T.v128) };
-  k.get(cols).i32(4).i32Mul().set(rowBytes);
-  k.get(cols).i32(2).i32Shl().i32(-16).and_().set(vecEnd);
-  forRows(k, rows, rowBytes, [x, y], () => {
-    k.v128Const(splat(-Infinity)).set(vm);
-    forCols(k, j, vecEnd, rowBytes, () => k.get(vm).get(x).get(j).i32Add().v128Load().f32x4Max().set(vm),
-      () => k.get(vm).get(x).get(j).i32Add().v128Load32Splat().f32x4Max().set(vm));
-    reduce(k, vm, 'max'); k.set(m);
+  const ends = rowEnds(k, L, cols), j = L.add(T.i32);
+  const vm = [L.add(T.v128), L.add(T.v128)], vs = L.add(T.v128), s = L.add(T.f32), e = L.add(T.v128);
+  const t = { d: L.add(T.v128), t: L.add(T.v128), n: L.add(T.v128), r: L.add(T.v128), r2: L.add(T.v128) };
+  const c = loadConstants(k, L);
+  const at = (p: number, off = 0) => k.get(p).get(j).i32Add().v128Load(off);
+  forRows(k, rows, ends.row, [x, y], () => {
+    k.v128Const(splat(-Infinity)).tee(vm[0]).set(vm[1]);
+    forColsUnrolled(k, j, ends, (off, i) => { k.get(vm[i]); at(x, off); f32x4Pmax(k).set(vm[i]); },
+      () => { k.get(vm[0]).get(x).get(j).i32Add().v128Load32Splat(); f32x4Pmax(k).set(vm[0]); });
+    k.get(vm[0]).get(vm[1]); f32x4Pmax(k).set(vm[0]);
+    reduce(k, vm[0], 'max'); k.f32x4Splat().set(vm[0]);
+    // one accumulator: a second one would spill (the exp's constants fill the registers)
     k.v128Const([0, 0, 0, 0]).set(vs).f32(0).set(s);
-    forCols(k, j, vecEnd, rowBytes, () => {
-      k.get(x).get(j).i32Add().v128Load().get(m).f32x4Splat().f32x4Sub();
-      emitExp(k, t); k.set(e);
-      k.get(y).get(j).i32Add().get(e).v128Store();
+    forColsUnrolled(k, j, ends, (off) => {
+      k.get(y).get(j).i32Add(); at(x, off).get(vm[0]).f32x4Sub();
+      emitExp(k, c, t); k.tee(e).v128Store(off);
       k.get(vs).get(e).f32x4Add().set(vs);
     }, () => {
-      k.get(x).get(j).i32Add().v128Load32Splat().get(m).f32x4Splat().f32x4Sub();
-      emitExp(k, t); k.set(e);
-      k.get(y).get(j).i32Add().get(e).f32x4ExtractLane(0).f32Store();
+      k.get(y).get(j).i32Add().get(x).get(j).i32Add().v128Load32Splat().get(vm[0]).f32x4Sub();
+      emitExp(k, c, t); k.tee(e).f32x4ExtractLane(0).f32Store();
       k.get(s).get(e).f32x4ExtractLane(0).f32Add().set(s);
     });
-    reduce(k, vs, 'add'); k.get(s).f32Add().set(s);
-    k.f32(1).get(s).f32Div().set(s);
-    forCols(k, j, vecEnd, rowBytes,
-      () => k.get(y).get(j).i32Add().get(y).get(j).i32Add().v128Load().get(s).f32x4Splat().f32x4Mul().v128Store(),
-      () => k.get(y).get(j).i32Add().get(y).get(j).i32Add().f32Load().get(s).f32Mul().f32Store());
+    reduce(k, vs, 'add'); k.get(s).f32Add();
+    k.set(s).f32(1).get(s).f32Div().f32x4Splat().set(vs);
+    forColsUnrolled(k, j, ends, (off) => { k.get(y).get(j).i32Add(); at(y, off).get(vs).f32x4Mul().v128Store(off); },
+      () => k.get(y).get(j).i32Add().get(y).get(j).i32Add().f32Load().get(vs).f32x4ExtractLane(0).f32Mul().f32Store());
   });
   return { name: 'softmax', params: [T.i32, T.i32, T.i32, T.i32], locals: L.types, body: k };
 }
 
-// d softmax: dx = y * (g - sum(g * y))
+// d softmax: dx = y * (g - sum(g * y)); dx may be the address of g (the caller computes in place).
 function softmaxBackward(): FuncDef {
   const [y, g, dx, rows, cols] = [0, 1, 2, 3, 4];
   const L = new Locals(5), k = new Code();
-  const rowBytes = L.add(T.i32), vecEnd = L.add(T.i32), j = L.add(T.i32), vs = L.add(T.v128), s = L.add(T.f32);
-  k.get(cols).i32(4).i32Mul().set(rowBytes);
-  k.get(cols).i32(2).i32Shl().i32(-16).and_().set(vecEnd);
-  forRows(k, rows, rowBytes, [y, g, dx], () => {
-    k.v128Const([0, 0, 0, 0]).set(vs).f32(0).set(s);
-    forCols(k, j, vecEnd, rowBytes,
-      () => k.get(vs).get(y).get(j).i32Add().v128Load().get(g).get(j).i32Add().v128Load().f32x4Mul().f32x4Add().set(vs),
+  const ends = rowEnds(k, L, cols), j = L.add(T.i32);
+  const vs = [L.add(T.v128), L.add(T.v128)], s = L.add(T.f32);
+  const at = (p: number, off = 0) => k.get(p).get(j).i32Add().v128Load(off);
+  forRows(k, rows, ends.row, [y, g, dx], () => {
+    k.v128Const([0, 0, 0, 0]).tee(vs[0]).set(vs[1]).f32(0).set(s);
+    forColsUnrolled(k, j, ends, (off, i) => { k.get(vs[i]); at(y, off); at(g, off).f32x4Mul().f32x4Add().set(vs[i]); },
       () => k.get(s).get(y).get(j).i32Add().f32Load().get(g).get(j).i32Add().f32Load().f32Mul().f32Add().set(s));
-    reduce(k, vs, 'add'); k.get(s).f32Add().set(s);
-    forCols(k, j, vecEnd, rowBytes,
-      () => k.get(dx).get(j).i32Add().get(y).get(j).i32Add().v128Load()
-        .get(g).get(j).i32Add().v128Load().get(s).f32x4Splat().f32x4Sub().f32x4Mul().v128Store(),
+    k.get(vs[0]).get(vs[1]).f32x4Add().set(vs[0]);
+    reduce(k, vs[0], 'add'); k.get(s).f32Add().tee(s).f32x4Splat().set(vs[0]);
+    forColsUnrolled(k, j, ends, (off) => { k.get(dx).get(j).i32Add(); at(y, off); at(g, off).get(vs[0]).f32x4Sub().f32x4Mul().v128Store(off); },
       () => k.get(dx).get(j).i32Add().get(y).get(j).i32Add().f32Load()
         .get(g).get(j).i32Add().f32Load().get(s).f32Sub().f32Mul().f32Store());
   });
