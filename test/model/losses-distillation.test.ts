@@ -1,10 +1,10 @@
 // DeiT's distillation loss against PyTorch (test/reference/gen_model.py): the base, distill and total
 // losses and the student's gradient, for soft (τ = 1, 3) and hard distillation, float32 and float64.
 import { test } from 'node:test';
-import { fixtureTensor, loadFixture, type Fixture } from '../helpers/fixtures.js';
+import { fixtureTensor, loadFixture } from '../helpers/fixtures.js';
 import { assertMaxRelClose } from '../helpers/allclose.js';
 import assert from 'node:assert/strict';
-import { F, randn, tensor, Generator, type DType, type Tensor } from '../../engine/index.js';
+import { F, randn, tensor, Generator } from '../../engine/index.js';
 import { crossEntropyLoss, DistillationLoss, type DistillationType } from '../../model/index.js';
 
 

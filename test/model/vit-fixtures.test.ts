@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { fixtureTensor, loadFixture, type Fixture } from '../helpers/fixtures.js';
 import { assertMaxRelClose } from '../helpers/allclose.js';
 import assert from 'node:assert/strict';
-import { F, noGrad, tensor, type DType, type Tensor } from '../../engine/index.js';
+import { F, noGrad } from '../../engine/index.js';
 import { BLOCK_PARAM_NAMES, VisionTransformer, vitForward, type BlockParams, type EmbedParams, type HeadParams, type ViTConfig } from '../../model/index.js';
 
 
