@@ -5,7 +5,7 @@ import { runtime, simdSupported } from './runtime.js';
 import { CTRL_BYTES, Ctl, DATA_BASE, JobKind, plan } from './matmul.js';
 import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
-import { SOFTMAX_TABLE } from './rows-kernel.js';
+import { RowOp, SOFTMAX_TABLE } from './rows-kernel.js';
 
 export { relaxedSimdSupported } from './runtime.js';
 export { WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
@@ -16,6 +16,8 @@ let jobId = 0;
 const PARALLEL_MIN_MACS = 1 << 20;
 /** Elementwise jobs below this many elements stay on the main thread (~4 ns each: a wake-up costs more). */
 const PARALLEL_MIN_ELEMENTS = 1 << 15;
+/** A row job's chunks hold at least this many rows (fewer chunks, fewer trips to the shared counter). */
+const MIN_CHUNK_ROWS = 64;
 
 /** false if WebAssembly SIMD (or shared memory) is missing: the caller should fall back to plain TS. */
 export function wasmAvailable(): boolean {
@@ -78,13 +80,46 @@ function fetch(mem: Float32Array, at: number, dst: Float32Array, n: number): voi
   dst.set(mem.subarray(at / 4, at / 4 + n));
 }
 
+/** Elements per block of the forward's copy-in, which overlaps the workers' compute (128 KiB: ~10–30 µs to copy). */
+const COPY_BLOCK_ELEMENTS = 1 << 15;
+
+/**
+ * Runs row kernel `op` over contiguous [rows, cols] arrays `inputs`, staged at `at` (byte addresses; the
+ * output goes over the last input), split into chunks of whole rows over the pool when the arrays are large.
+ * The main thread copies the inputs in after waking the workers (the forward's by blocks of rows, so that a
+ * worker computes the first rows while the rest are copied).
+ */
+function runRows(mem: Float32Array, op: RowOp, inputs: Float32Array[], at: number[], rows: number, cols: number): void {
+  const threads = rows * cols >= PARALLEL_MIN_ELEMENTS && rows >= 2 * MIN_CHUNK_ROWS ? threadCount() : 1;
+  // ~4 chunks per thread: a thread that starts late (a worker waking up) still gets a share
+  const chunk = threads > 1 ? Math.max(MIN_CHUNK_ROWS, Math.ceil(rows / (4 * threads))) : rows;
+  const c = new Int32Array(mem.buffer, 0, CTRL_BYTES / 4);
+  lockJob(c);
+  c[Ctl.kind] = JobKind.rows;
+  c[Ctl.rowOp] = op;
+  c[Ctl.rowIn0] = at[0]; c[Ctl.rowIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.rowOut] = at[inputs.length - 1];
+  c[Ctl.rows] = rows; c[Ctl.cols] = cols; c[Ctl.rowChunk] = chunk;
+  c[Ctl.total] = Math.ceil(rows / chunk);
+  Atomics.store(c, Ctl.rowReady, 0);
+  // only the forward overlaps: the backward's two inputs copied by blocks measured up to 3× slower at
+  // [4096, 192] (see bench/NOTES.md), so its worker waits for the whole copy
+  const block = threads > 1 && op === RowOp.softmax ? Math.max(1, Math.floor(COPY_BLOCK_ELEMENTS / cols)) : rows;
+  runJob(runtime(), c, threads, () => {
+    for (let r = 0; r < rows; r += block) {
+      const end = Math.min(r + block, rows);
+      inputs.forEach((x, i) => mem.set(x.subarray(r * cols, end * cols), at[i] / 4 + r * cols));
+      Atomics.store(c, Ctl.rowReady, end);
+    }
+  });
+}
+
 /** softmax over the last axis of a contiguous [rows, cols] array (computed in place in wasm memory) */
 export function softmaxF32(x: Float32Array, out: Float32Array, rows: number, cols: number): void {
   const n = rows * cols;
   if (n === 0) return;
-  // the kernels read their constants from DATA_BASE, so the table is always staged first
-  const { mem, at } = stage([SOFTMAX_TABLE, x.subarray(0, n)]);
-  runtime().ex.softmax(at[1], at[1], rows, cols);
+  // the kernels read their constants from DATA_BASE, so the table is always staged first; x is copied by runRows
+  const { mem, at } = stage([SOFTMAX_TABLE, n]);
+  runRows(mem, RowOp.softmax, [x], [at[1]], rows, cols);
   fetch(mem, at[1], out, n);
 }
 
@@ -92,8 +127,8 @@ export function softmaxF32(x: Float32Array, out: Float32Array, rows: number, col
 export function softmaxBackwardF32(y: Float32Array, g: Float32Array, out: Float32Array, rows: number, cols: number): void {
   const n = rows * cols;
   if (n === 0) return;
-  const { mem, at } = stage([SOFTMAX_TABLE, y.subarray(0, n), g.subarray(0, n)]);
-  runtime().ex.softmaxBackward(at[1], at[2], at[2], rows, cols);
+  const { mem, at } = stage([SOFTMAX_TABLE, n, n]);
+  runRows(mem, RowOp.softmaxBackward, [y, g], [at[1], at[2]], rows, cols);
   fetch(mem, at[2], out, n);
 }
 

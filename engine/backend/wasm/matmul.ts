@@ -4,15 +4,21 @@
 import { Exports, KERNELS } from './runtime.js';
 import { UNROLL } from './matmul-kernel.js';
 import { runElementwiseChunk } from './elementwise-kernel.js';
+import { runRowsChunk } from './rows-kernel.js';
 
 /** Int32 slots of the control block at address 0 of the shared memory. */
 export const enum Ctl {
   gen, counter, done, total, failed, jobId, kernel, aBase, aBS, aRS, aCS, bBase, bBS, bRS, bCS,
   outBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks,
   /** JobKind of the job in the block; the ew* slots describe an elementwise job (elementwise-kernel.ts) */
-  kind, ewOp, ewIn0, ewIn1, ewOut, ewCount, ewChunk, size,
+  kind, ewOp, ewIn0, ewIn1, ewOut, ewCount, ewChunk,
+  /**
+   * a row job (rows-kernel.ts): RowOp, input addresses, output address, rows, cols, rows per chunk, and how
+   * many rows the main thread has staged so far (it copies them in while the workers start computing)
+   */
+  rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady, size,
 }
-export const enum JobKind { matmul = 0, elementwise = 1 }
+export const enum JobKind { matmul = 0, elementwise = 1, rows = 2 }
 export const CTRL_BYTES = 256;
 /** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
 export const CONST_BYTES = 4096;
@@ -59,6 +65,7 @@ export interface ThreadState { jobId: number; packedBatch: number }
 
 export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: number, st: ThreadState): void {
   if (c[Ctl.kind] === JobKind.elementwise) return runElementwiseChunk(ex, c, chunk);
+  if (c[Ctl.kind] === JobKind.rows) return runRowsChunk(ex, c, chunk);
   const kernel = c[Ctl.kernel], { mr, nr } = KERNELS[kernel];
   const M = c[Ctl.M], N = c[Ctl.N], K = c[Ctl.K], MC = c[Ctl.MC], KC = c[Ctl.KC];
   const cpb = c[Ctl.chunksPerBatch];

@@ -38,12 +38,16 @@ export function lockJob(c: Int32Array): void {
   Atomics.store(c, Ctl.counter, LOCKED);
 }
 
-/** Runs the job whose parameters are in the control block, on `n` threads (1 = main thread only). */
-export function runJob(rt: Runtime, c: Int32Array, n: number): void {
+/**
+ * Runs the job whose parameters are in the control block, on `n` threads (1 = main thread only). The main
+ * thread runs `first` (if given) after the workers are woken and before it takes chunks itself.
+ */
+export function runJob(rt: Runtime, c: Int32Array, n: number, first?: () => void): void {
   const total = c[Ctl.total];
   c[Ctl.done] = 0;
   c[Ctl.failed] = 0;
   if (n <= 1) {
+    first?.();
     for (let i = 0; i < total; i++) runChunk(rt.ex, c, i, 0, mainState);
     return;
   }
@@ -51,6 +55,7 @@ export function runJob(rt: Runtime, c: Int32Array, n: number): void {
   Atomics.store(c, Ctl.counter, 0);
   Atomics.add(c, Ctl.gen, 1);
   Atomics.notify(c, Ctl.gen);
+  first?.();
   drainChunks(rt.ex, c, 0, mainState);
   for (let d = Atomics.load(c, Ctl.done); d < total; d = Atomics.load(c, Ctl.done)) Atomics.wait(c, Ctl.done, d);
   Atomics.store(c, Ctl.counter, LOCKED);

@@ -1,7 +1,8 @@
 // Emitted wasm for row-wise kernels over contiguous [rows, cols] f32 (softmax here, layernorm beside it),
 // forward and backward. Columns go eight, then four at a time, then a scalar tail; exp is a polynomial in wasm.
 import { Code, FuncDef, T } from './emitter.js';
-import { DATA_BASE } from './matmul.js';
+import { Ctl, DATA_BASE } from './matmul.js';
+import type { Exports } from './runtime.js';
 
 /** Hands out local indices after the parameters. */
 class Locals {
@@ -176,4 +177,26 @@ export { Locals, emitExp, forCols, forRows, reduce, splat };
 
 export function emitSoftmaxKernels(): FuncDef[] {
   return [softmax(), softmaxBackward()];
+}
+
+/** The row kernels a threaded row job can run (the value stored in Ctl.rowOp). */
+export const enum RowOp { softmax = 0, softmaxBackward = 1 }
+
+/**
+ * Runs chunk `chunk` of the row job in the control block (any thread): rows [chunk·rowChunk, +rowChunk) of
+ * contiguous [rows, cols] arrays, as soon as the main thread has staged them (Ctl.rowReady; it spins, since
+ * the main thread copies a block in tens of µs). Every row is computed by one thread alone, so the result does
+ * not depend on the thread count.
+ */
+export function runRowsChunk(ex: Exports, c: Int32Array, chunk: number): void {
+  const cols = c[Ctl.cols], op = c[Ctl.rowOp];
+  const r0 = chunk * c[Ctl.rowChunk], end = Math.min(r0 + c[Ctl.rowChunk], c[Ctl.rows]);
+  for (let r = r0; r < end;) {
+    const ready = Math.min(Atomics.load(c, Ctl.rowReady), end);
+    if (ready <= r) continue;
+    const off = r * cols * 4, n = ready - r;
+    if (op === RowOp.softmax) ex.softmax(c[Ctl.rowIn0] + off, c[Ctl.rowOut] + off, n, cols);
+    else ex.softmaxBackward(c[Ctl.rowIn0] + off, c[Ctl.rowIn1] + off, c[Ctl.rowOut] + off, n, cols);
+    r = ready;
+  }
 }

@@ -1,0 +1,56 @@
+// Threaded row kernels: softmax forward and backward split by whole rows over the worker pool give bit for
+// bit the result of one thread (each row is computed by one thread alone, with the same instructions), on a
+// shape large enough to be split (odd rows and columns: a short last chunk and a scalar column tail) and on
+// one too small to be.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setWasmThreads, softmaxBackwardF32, softmaxF32, wasmAvailable } from '../../engine/backend/wasm/index.js';
+import { threadCount, workerChunkCount } from '../../engine/backend/wasm/pool.js';
+import { runtime } from '../../engine/backend/wasm/runtime.js';
+
+const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
+
+function randomArray(n: number, seed: number, scale: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out[i] = (((s >>> 0) / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+function softmaxBoth(x: Float32Array, g: Float32Array, rows: number, cols: number): [Float32Array, Float32Array] {
+  const y = new Float32Array(rows * cols + 1).fill(7), dx = new Float32Array(rows * cols + 1).fill(7);
+  softmaxF32(x, y, rows, cols);
+  softmaxBackwardF32(y, g, dx, rows, cols);
+  assert.equal(y[rows * cols], 7, 'softmax wrote past the end');
+  assert.equal(dx[rows * cols], 7, 'softmax backward wrote past the end');
+  return [y, dx];
+}
+
+test('softmaxF32 and its backward on 2 threads equal 1 thread exactly, on [4099, 193] and [3, 5]', { skip }, async () => {
+  const saved = threadCount();
+  try {
+    for (const [rows, cols] of [[4099, 193], [3, 5]]) {
+      const x = randomArray(rows * cols, rows + cols, 20), g = randomArray(rows * cols, 3 * rows, 1);
+      setWasmThreads(1);
+      const [y1, dx1] = softmaxBoth(x, g, rows, cols);
+      setWasmThreads(2);
+      // workers come up in the background; until then the main thread does every chunk itself
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const before = workerChunkCount(runtime());
+      let y2 = y1, dx2 = dx1;
+      for (let i = 0; i < 50; i++) {
+        [y2, dx2] = softmaxBoth(x, g, rows, cols);
+        assert.deepEqual(y2, y1, `softmax [${rows}, ${cols}]: 2 threads differ from 1`);
+        assert.deepEqual(dx2, dx1, `softmax backward [${rows}, ${cols}]: 2 threads differ from 1`);
+        if (rows * cols < 1 << 15 || workerChunkCount(runtime()) > before) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (rows * cols >= 1 << 15) assert.ok(workerChunkCount(runtime()) > before, `softmax [${rows}, ${cols}]: the worker never took a chunk`);
+    }
+  } finally {
+    setWasmThreads(saved);
+  }
+});
