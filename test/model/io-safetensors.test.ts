@@ -142,9 +142,10 @@ const TS_WRITTEN: Record<string, RawTensor> = {
   'blocks.0.mlp.fc1.bias': { dtype: 'float32', shape: [3], data: new Float32Array([0.1, -0.2, 1e-30]) },
 };
 
-test('safetensors: writes fixtures/safetensors/written_by_ts.safetensors for verify_safetensors.py, and reads it back', () => {
-  const path = join(fixturesDir(), 'written_by_ts.safetensors');
+test('safetensors: our writer gives, byte for byte, fixtures/safetensors/written_by_ts.safetensors (the file verify_safetensors.py loaded in Python), and reads it back', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'tleg-st-')), 'written_by_ts.safetensors');
   writeSafetensors(path, TS_WRITTEN, { format: 'pt', writer: 'tleg-ts' });
+  assert.deepEqual(readFileSync(path), readFileSync(join(fixturesDir(), 'written_by_ts.safetensors')));
   const { tensors, metadata } = readSafetensors(path);
   assert.deepEqual({ ...metadata }, { format: 'pt', writer: 'tleg-ts' });
   for (const [name, t] of Object.entries(TS_WRITTEN)) assertSameTensor(tensors.get(name), t, name);

@@ -1,6 +1,7 @@
 """Checks that a file written by our writer (model/io/safetensors.ts) loads in the reference implementation.
 
-    npm test   # io-safetensors.test.ts writes fixtures/safetensors/written_by_ts.safetensors
+    # fixtures/safetensors/written_by_ts.safetensors is what our writer produces: io-safetensors.test.ts
+    # checks, byte for byte, that it still does (rewrite it from that test's TS_WRITTEN if the format changes)
     .venv-ref/bin/python test/reference/verify_safetensors.py [path]
 
 The expected contents mirror TS_WRITTEN in test/model/io-safetensors.test.ts; change both together.
