@@ -40,15 +40,6 @@ class BufferPool {
     list.push(a);
     this.bytes += a.byteLength;
   }
-
-  clear(): void {
-    this.free.clear();
-    this.bytes = 0;
-  }
-
-  get pooledBytes(): number {
-    return this.bytes;
-  }
 }
 
 export class Device {

@@ -1,5 +1,4 @@
 // F: the functional API (torch.nn.functional), composed from ops.
-import { isFloat } from './dtype.js';
 import { shapeStr } from './layout.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { rand } from './creation.js';
@@ -94,7 +93,3 @@ export const F = {
   gelu,
   relu,
 };
-
-export function requireFloat(op: string, t: Tensor): void {
-  if (!isFloat(t.dtype)) throw new Error(`${op}: expected a floating-point tensor, got ${t.dtype}`);
-}
