@@ -7,7 +7,8 @@ import {
   layerNormBackwardF32, layerNormF32, matmulF32, setWasmThreads, softmaxBackwardF32, softmaxF32, wasmAvailable,
 } from '../../engine/backend/wasm/index.js';
 import { workerChunkCount } from '../../engine/backend/wasm/pool.js';
-import { runtime } from '../../engine/backend/wasm/runtime.js';
+import { KERNELS, RELAXED, runtime } from '../../engine/backend/wasm/runtime.js';
+import { tuning } from '../../engine/backend/wasm/matmul.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
 
@@ -91,6 +92,23 @@ for (const threads of [1, 2]) {
     }
   });
 }
+
+test('every micro-kernel, plain and fused (relaxed SIMD), equals the triple loop on any layout', { skip }, () => {
+  // the cost model picks one kernel per shape; forcing each id covers the ones it never picks here
+  assert.equal(RELAXED, process.env.TLEG_WASM_RELAXED !== '0', 'relaxed SIMD should be on unless TLEG_WASM_RELAXED=0');
+  assert.equal(KERNELS.filter((k) => k.relaxed).length, RELAXED ? 4 : 0);
+  setWasmThreads(2);
+  try {
+    KERNELS.forEach((_, id) => {
+      tuning.kernel = id;
+      fc.assert(fc.property(caseArb(3), (c) => checkMatmul(c)), { numRuns: 40 });
+      checkMatmul({ batch: 1, M: 130, N: 150, K: 600, transA: false, transB: true, broadcastA: false, broadcastB: false,
+        aOff: 1, bOff: 2, outOff: 3, seed: id + 1 });
+    });
+  } finally {
+    tuning.kernel = -1;
+  }
+});
 
 test('matmulF32 with K = 0 writes zeros, and with an empty output writes nothing', { skip }, () => {
   const out = new Float32Array(7).fill(9);

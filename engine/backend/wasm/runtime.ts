@@ -1,4 +1,5 @@
 // The one shared wasm memory, the emitted module, and its instantiation (main thread and workers alike).
+import { setFlagsFromString } from 'node:v8';
 import { buildModule, ConstPool, FuncDef } from './emitter.js';
 import { CONST_BYTES, CTRL_BYTES } from './matmul.js';
 import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
@@ -10,16 +11,38 @@ const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
 
 /**
+ * Relaxed SIMD's `f32x4.relaxed_madd` compiles to one FMA: +25 % on the GEMM micro-kernel here (bench/NOTES.md).
+ * It is on by default from Node 22 (V8 11.4); Node 20 has it behind a V8 flag, which is turned on here (it only
+ * lets wasm modules validate more instructions) unless TLEG_WASM_RELAXED=0. Must run before any module compiles.
+ */
+function enableRelaxedSimd(): boolean {
+  if (process.env.TLEG_WASM_RELAXED === '0') return false;
+  if (relaxedSimdSupported()) return true;
+  try { setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { return false; }
+  return relaxedSimdSupported();
+}
+
+/** Whether the GEMM kernels use fused multiply-add (relaxed SIMD). */
+export const RELAXED = enableRelaxedSimd();
+
+/**
  * Micro-kernel shapes the driver can pick from (index = kernel id stored in the job), with their measured
  * kernel-only GFLOP/s (AMD EPYC Zen 4, Node 20) for the cost model. Bigger tiles lose: TurboFan schedules
  * every load of a loop body ahead of the arithmetic, so MR + NR/4 + MR*NR/4 vectors must fit in 15 xmm
  * registers, and it unrolls the k loop itself (a manual unroll only adds spills). See bench/NOTES.md.
+ * The plain (mul + add) kernels are always built, so they stay tested where the fused ones are preferred.
  */
 export const KERNELS: (KernelShape & { gflops: number })[] = [
   { mr: 4, nr: 8, unroll: 1, gflops: 42.8 },
   { mr: 2, nr: 16, unroll: 1, gflops: 45.4 },
   { mr: 3, nr: 8, unroll: 1, gflops: 43.6 },
   { mr: 2, nr: 12, unroll: 1, gflops: 41.8 },
+  ...(RELAXED ? [
+    { mr: 4, nr: 8, unroll: 1 as const, relaxed: true, gflops: 54.4 },
+    { mr: 2, nr: 16, unroll: 1 as const, relaxed: true, gflops: 54.3 },
+    { mr: 3, nr: 8, unroll: 1 as const, relaxed: true, gflops: 44.1 },
+    { mr: 2, nr: 12, unroll: 1 as const, relaxed: true, gflops: 44.1 },
+  ] : []),
 ];
 
 export interface Exports {
