@@ -74,26 +74,34 @@ function prepareEngine(device: DeviceName, c: KernelCase): Prepared {
     return { ...engineCall(device, op), dispose: () => { l.dispose(); r.dispose(); } };
   }
   const { rows, cols } = c;
+  const dev = getDevice(device);
   const x = input([rows, cols], device);
+  // the backward kernels get what autograd gives them: saved tensors' storage, and outputs allocated per call
+  // by the device as Tensor.uninit does (in wasm memory on cpu), handed back afterwards as dispose does
+  const fresh = (n: number) => dev.alloc('float32', n, false) as Float32Array;
+  const withOutputs = (sizes: number[], body: (k: Parameters<DeviceJob>[0], outs: Float32Array[]) => unknown): DeviceJob => (k) => {
+    const outs = sizes.map(fresh);
+    const done = () => { for (const a of outs) dev.recycle(a); };
+    const r = body(k, outs);
+    if (r instanceof Promise) return r.then(done);
+    done();
+  };
   if (c.family === 'softmax') {
     if (c.direction === 'fwd') return { ...engineCall(device, () => x.softmax(-1)), dispose: () => x.dispose() };
-    const y = new Float32Array(rows * cols), g = Float32Array.from(randn([rows * cols]).toTypedArray());
-    getDevice('cpu').kernels.softmax(x.toTypedArray() as Float32Array, y, rows, cols, false);
-    const call = engineKernelCall(device, (k) => k.softmaxBackward(y, g, new Float32Array(rows * cols), rows, cols, false));
-    return { ...call, dispose: () => x.dispose() };
+    const y = scope(() => x.softmax(-1)), g = input([rows, cols], device);
+    const yd = y.data_ as Float32Array, gd = g.data_ as Float32Array;
+    const call = engineKernelCall(device, withOutputs([rows * cols], (k, [dx]) => k.softmaxBackward(yd, gd, dx, rows, cols, false)));
+    return { ...call, dispose: () => { x.dispose(); y.dispose(); g.dispose(); } };
   }
-  const w = input([cols], device), b = input([cols], device);
-  const disposeAll = () => { x.dispose(); w.dispose(); b.dispose(); };
+  const w = input([cols], device), b = input([cols], device), g = input([rows, cols], device);
+  const disposeAll = () => { x.dispose(); w.dispose(); b.dispose(); g.dispose(); };
   if (c.direction === 'fwd') return { ...engineCall(device, () => F.layerNorm(x, [cols], w, b)), dispose: disposeAll };
-  const xs = x.toTypedArray() as Float32Array, ws = w.toTypedArray() as Float32Array;
-  const mean = new Float32Array(rows), rstd = new Float32Array(rows), y = new Float32Array(rows * cols);
+  const xs = x.data_ as Float32Array, ws = w.data_ as Float32Array, gs = g.data_ as Float32Array;
+  const mean = fresh(rows), rstd = fresh(rows), y = fresh(rows * cols);
   getDevice('cpu').kernels.layerNorm(xs, ws, b.toTypedArray(), y, mean, rstd, rows, cols, 1e-5);
-  const g = Float32Array.from(randn([rows * cols]).toTypedArray());
-  const call = engineKernelCall(device, (k) => {
-    const dx = new Float32Array(rows * cols), dw = new Float32Array(cols), db = new Float32Array(cols);
-    return k.layerNormBackward(xs, ws, mean, rstd, g, dx, dw, db, rows, cols);
-  });
-  return { ...call, dispose: disposeAll };
+  const call = engineKernelCall(device, withOutputs([rows * cols, cols, cols],
+    (k, [dx, dw, db]) => k.layerNormBackward(xs, ws, mean, rstd, gs, dx, dw, db, rows, cols)));
+  return { ...call, dispose: () => { disposeAll(); for (const a of [mean, rstd, y]) dev.recycle(a); } };
 }
 
 /** Every engine device to try: cpu on one thread and on every core, then gpujs in each mode (absent ones are reported, not run). */

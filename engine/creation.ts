@@ -1,8 +1,8 @@
 // Creating tensors: from nested arrays or typed arrays, constants, ranges, and seeded random draws.
-import { allocArray, assertDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
+import { assertDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
 import type { DeviceName } from './device.js';
-import { getDefaultDevice } from './device.js';
-import { checkShape, numel, shapeStr } from './layout.js';
+import { getDefaultDevice, getDevice, Storage } from './device.js';
+import { checkShape, contiguousLayout, numel, shapeStr } from './layout.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
@@ -16,8 +16,14 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 
+/** A zeroed host array that the new tensor will own (so the engine may recycle it; wasm memory for large float32). */
+function allocArray(dtype: DType, size: number): TypedArray {
+  return getDevice('cpu').alloc(dtype, size, true);
+}
+
+/** Wraps an array from allocArray as a cpu tensor, then moves it to the requested device. */
 function finish(op: string, data: TypedArray, shape: readonly number[], opts: CreateOptions): Tensor {
-  const t = Tensor.fromArray(data, shape, 'cpu');
+  const t = new Tensor(new Storage(getDevice('cpu'), data, true), contiguousLayout(shape));
   const device = opts.device ?? getDefaultDevice();
   const placed = device === 'cpu' ? t : t.to(device);
   if (opts.requiresGrad) placed.requiresGrad_(true);

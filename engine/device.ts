@@ -4,6 +4,10 @@
 import { allocArray, type DType, type TypedArray } from './dtype.js';
 import type { AsyncKernels, Backend } from './backend/interface.js';
 import { cpuBackend, cpuKernels } from './backend/cpu/index.js';
+import { freeResidentF32, residentF32 } from './backend/wasm/index.js';
+
+/** cpu float32 storages from this many elements live in wasm memory, where the kernels use them without copies. */
+const RESIDENT_MIN_ELEMENTS = 1024;
 
 export type DeviceName = 'cpu' | 'gpujs';
 
@@ -69,14 +73,25 @@ export class Device {
   }
 
   /**
-   * A new array for a storage: from the pool when one of that size was freed (zeroed again only when
-   * `zero` is asked for), else freshly allocated (always zero).
+   * A new array for a storage: cpu float32 of RESIDENT_MIN_ELEMENTS or more from wasm memory (until its cap),
+   * else from the pool when one of that size was freed, else freshly allocated. Zeroed when `zero` is asked
+   * for; otherwise the values are unspecified.
    */
   alloc(dtype: DType, length: number, zero: boolean): TypedArray {
+    if (this.name === 'cpu' && dtype === 'float32' && length >= RESIDENT_MIN_ELEMENTS) {
+      const resident = residentF32(length);
+      if (resident) return zero ? resident.fill(0) : resident;
+    }
     const reused = this.pool.take(dtype, length);
     if (!reused) return allocArray(dtype, length);
     if (zero) reused.fill(0);
     return reused;
+  }
+
+  /** Takes back the array of a freed storage the engine allocated. */
+  recycle(a: TypedArray): void {
+    if (a instanceof Float32Array && freeResidentF32(a)) return;
+    this.pool.give(a);
   }
 
   /** True when every queued kernel has finished, so host arrays hold final values. */
@@ -152,7 +167,7 @@ export class Storage {
       this.device.stats.storages--;
       this.device.stats.bytes -= this.data.byteLength;
       // queued asynchronous kernels may still use the array: recycle only on synchronous devices
-      if (this.owned && !this.device.async) this.device.pool.give(this.data);
+      if (this.owned && !this.device.async) this.device.recycle(this.data);
     }
   }
 }

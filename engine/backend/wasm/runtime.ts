@@ -9,6 +9,7 @@ import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
+export const MAX_BYTES = MAX_PAGES * PAGE;
 
 /**
  * Relaxed SIMD's `f32x4.relaxed_madd` compiles to one FMA: +25 % on the GEMM micro-kernel here (bench/NOTES.md).
