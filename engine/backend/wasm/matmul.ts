@@ -88,12 +88,15 @@ export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: numb
   }
   const aSrc = c[Ctl.aBase] + bi * c[Ctl.aBS] + i0 * aRS;
   const mPanels = Math.ceil(rows / mr), nPanels = Np / nr;
+  const cOut = c[Ctl.outBase] + (bi * M + i0) * N * 4;
+  // whole tiles write straight into the output rows; ragged edges go through the padded buffer
+  const direct = N === Np && rows % mr === 0;
   for (let q = 0; q < kBlocks; q++) {
     const k0 = q * KC, kc = Math.min(KC, K - k0), kcPad = roundUp(kc, UNROLL);
     packA(aSrc + k0 * aCS, aRS, aCS, rows, kc, kcPad, aPack);
-    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, cBuf, Np * 4, q > 0 ? 1 : 0);
+    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, q > 0 ? 1 : 0);
   }
-  ex.copyRows(cBuf, Np * 4, c[Ctl.outBase] + (bi * M + i0) * N * 4, N * 4, rows, N * 4);
+  if (!direct) ex.copyRows(cBuf, Np * 4, cOut, N * 4, rows, N * 4);
 }
 
 /** Takes chunks from the shared counter until none are left; used by the main thread and the workers. */
