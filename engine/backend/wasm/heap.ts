@@ -19,7 +19,7 @@ export class WasmHeap {
   /** bytes held by live tensor arrays */
   tensorBytes = 0;
 
-  constructor(private readonly rt: Runtime, base: number, readonly tensorCapBytes: number, readonly limitBytes: number) {
+  constructor(private readonly rt: Pick<Runtime, 'reserve'>, base: number, readonly tensorCapBytes: number, readonly limitBytes: number) {
     this.top = roundUp(base, ALIGN);
     rt.reserve(this.top + SLACK);
   }
