@@ -9,18 +9,11 @@ import {
 } from '../../engine/backend/wasm/index.js';
 import { WasmHeap } from '../../engine/backend/wasm/heap.js';
 import { getDevice, memory, randn, scope } from '../../engine/index.js';
+import { uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
 
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+const randomArray = uniformF32;
 
 const live: Float32Array[] = [];
 /** a copy of `src` in wasm memory, placed `offset` elements into its block (as a view with an offset is) */

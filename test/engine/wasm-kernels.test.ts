@@ -9,18 +9,11 @@ import {
 import { workerChunkCount } from '../../engine/backend/wasm/pool.js';
 import { KERNELS, RELAXED, runtime } from '../../engine/backend/wasm/runtime.js';
 import { tuning } from '../../engine/backend/wasm/matmul.js';
+import { uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
 
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
+const randomArray = uniformF32;
 
 interface Case {
   batch: number; M: number; N: number; K: number; transA: boolean; transB: boolean;

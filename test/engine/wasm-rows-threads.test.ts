@@ -7,18 +7,11 @@ import assert from 'node:assert/strict';
 import { setWasmThreads, softmaxBackwardF32, softmaxF32, wasmAvailable } from '../../engine/backend/wasm/index.js';
 import { threadCount, workerChunkCount } from '../../engine/backend/wasm/pool.js';
 import { runtime } from '../../engine/backend/wasm/runtime.js';
+import { uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
 
-function randomArray(n: number, seed: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    out[i] = (((s >>> 0) / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
-}
+const randomArray = uniformF32;
 
 function softmaxBoth(x: Float32Array, g: Float32Array, rows: number, cols: number): [Float32Array, Float32Array] {
   const y = new Float32Array(rows * cols + 1).fill(7), dx = new Float32Array(rows * cols + 1).fill(7);

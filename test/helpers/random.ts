@@ -59,3 +59,14 @@ export function axesArb(rank: number): fc.Arbitrary<number[]> {
   return fc.subarray([...Array(rank).keys()], { minLength: 1 }).chain((axes) =>
     fc.tuple(...axes.map((a) => fc.constantFrom(a, a - rank))));
 }
+
+/** n float32 values uniform in [−scale, scale) from a xorshift32 stream (for raw kernel tests). */
+export function uniformF32(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    out[i] = (((s >>> 0) / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
