@@ -4,6 +4,7 @@ import type { TypedArray } from '../dtype.js';
 import type { AsyncKernels, Backend, View } from './interface.js';
 import { cpuKernels } from './cpu/index.js';
 import { createGpuKernels, disposeGpuKernels, availableGpuModes, type GpuKernels, type GpuMode } from './gpujs/index.js';
+import { webGpuAdapterName } from './gpujs/setup.js';
 
 /** The kernels the gpujs backend answers for; `satisfies` makes a claimed-but-missing kernel a tsc error. */
 type Claimed = 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward';
@@ -82,7 +83,7 @@ export async function createGpujsBackend(mode?: GpuMode): Promise<Backend> {
     name: 'gpujs',
     async: gk.async,
     kernels: gpujsKernels(gk),
-    describe: () => `gpu.js ${gk.mode}`,
+    describe: () => (gk.mode === 'webgpu' ? `gpu.js webgpu on ${webGpuAdapterName() ?? 'an unnamed adapter'}` : `gpu.js ${gk.mode}`),
     dispose: () => disposeGpuKernels(),
   };
 }

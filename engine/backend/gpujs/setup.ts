@@ -14,6 +14,7 @@ export type GpuMode = 'webgpu' | 'webasm' | 'cpu';
 /** The slice of the WebGPU API we touch; the full types live in @webgpu/types, which we do not load. */
 interface AdapterLike {
   readonly limits: object;
+  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
 }
 interface NavigatorGpuLike {
   requestAdapter(options?: { featureLevel?: string; powerPreference?: string }): Promise<AdapterLike | null>;
@@ -25,6 +26,18 @@ interface WebGpuPackage {
 }
 
 let webGpuProbe: Promise<boolean> | null = null;
+let adapterName: string | null = null;
+
+/** The webgpu adapter found by the probe, e.g. "nvidia hopper (Vulkan ...)" or "llvmpipe (OpenGL ES ... Mesa)"; null before. */
+export function webGpuAdapterName(): string | null {
+  return adapterName;
+}
+
+function nameAdapter(adapter: AdapterLike): void {
+  const i = adapter.info ?? {};
+  const name = [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || 'unnamed adapter';
+  adapterName = i.description ? `${name.replace(/-+$/, '')}; ${i.description}` : name;
+}
 
 /** Answers whether a webgpu adapter exists, installing navigator.gpu on first call. Never throws. */
 export function probeWebGpu(): Promise<boolean> {
@@ -42,7 +55,11 @@ export async function availableGpuModes(): Promise<GpuMode[]> {
 
 async function installNavigatorGpu(): Promise<boolean> {
   const existing = (globalThis as { navigator?: { gpu?: NavigatorGpuLike } }).navigator?.gpu;
-  if (existing) return (await existing.requestAdapter()) !== null;
+  if (existing) {
+    const adapter = await existing.requestAdapter();
+    if (adapter) nameAdapter(adapter);
+    return adapter !== null;
+  }
 
   const webgpu = (await import('webgpu')) as unknown as WebGpuPackage;
   for (const [name, value] of Object.entries(webgpu.globals)) {
@@ -58,6 +75,7 @@ async function installNavigatorGpu(): Promise<boolean> {
 async function nativeGpu(webgpu: WebGpuPackage): Promise<NavigatorGpuLike | null> {
   const gpu = webgpu.create([]);
   const adapter = await gpu.requestAdapter().catch(() => null);
+  if (adapter) nameAdapter(adapter);
   return adapter ? gpu : null;
 }
 
@@ -73,6 +91,7 @@ async function llvmpipeGpu(webgpu: WebGpuPackage): Promise<NavigatorGpuLike | nu
     getPreferredCanvasFormat: () => gles.getPreferredCanvasFormat(),
   };
   const adapter = await compatibility.requestAdapter().catch(() => null);
+  if (adapter) nameAdapter(adapter);
   return adapter ? compatibility : null;
 }
 
