@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   // for the ViT, tfjs-cpu (tens of seconds a training step); full runs keep both.
   const skipReason = (backend: string, mode: string | null, quickSkips: Record<string, string>): string | null => {
     const name = `${backend} ${mode ?? ''}`;
-    const user = args.skip.find((s) => name.includes(s));
+    // as typed or as the table prints it: "gpujs webasm" and "gpujs (webasm)" both match
+    const shown = mode ? `${backend} (${mode})` : backend;
+    const user = args.skip.find((s) => name.includes(s) || shown.includes(s));
     if (user !== undefined) return `skipped by --skip=${user}`;
     const quick = args.quick ? Object.keys(quickSkips).find((s) => name.includes(s)) : undefined;
     return quick === undefined ? null : `skipped in --quick (${quickSkips[quick]})`;
