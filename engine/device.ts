@@ -5,6 +5,7 @@ import { allocArray, type DType, type TypedArray } from './dtype.js';
 import type { AsyncKernels, Backend } from './backend/interface.js';
 import { cpuBackend, cpuKernels } from './backend/cpu/index.js';
 import { freeResidentF32, residentF32 } from './backend/wasm/index.js';
+import { envMiB } from './env.js';
 
 /** cpu float32 storages from this many elements live in wasm memory, where the kernels use them without copies. */
 const RESIDENT_MIN_ELEMENTS = 1024;
@@ -48,7 +49,7 @@ class BufferPool {
 
 export class Device {
   readonly stats: MemoryStats = { tensors: 0, storages: 0, bytes: 0 };
-  readonly pool = new BufferPool(Number(process.env.TLEG_POOL_MB ?? 512) * 2 ** 20);
+  readonly pool = new BufferPool(envMiB('TLEG_POOL_MB', 512));
   /** The backend's kernels, with cpu kernels for the ones it does not claim. */
   readonly kernels: AsyncKernels;
   private queue: Promise<void> = Promise.resolve();

@@ -151,6 +151,8 @@ export class Code {
   f64x2Pmax(): this { return this.simd(0xf7); }
   /** relaxed-simd a*b+c; only valid where the engine enables relaxed SIMD */
   f32x4RelaxedMadd(): this { return this.simd(0x105); }
+  /** relaxed-simd −(a*b)+c */
+  f32x4RelaxedNmadd(): this { return this.simd(0x106); }
 }
 
 /** v128 constants laid out from byte address `base`; the runtime copies `bytes` there before any call. */

@@ -7,6 +7,7 @@ import { CTRL_BYTES, Ctl, DATA_BASE, JobKind, plan } from './matmul.js';
 import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
+import { envMiB } from '../../env.js';
 import { RowOp, SOFTMAX_TABLE } from './rows-kernel.js';
 
 export { relaxedSimdSupported } from './runtime.js';
@@ -22,7 +23,7 @@ const PARALLEL_MIN_ELEMENTS = 1 << 15;
 /** A row job's chunks hold at least this many rows (fewer chunks, fewer trips to the shared counter). */
 const MIN_CHUNK_ROWS = 64;
 /** Tensor storage in wasm memory is capped (TLEG_WASM_HEAP_MB, default 1024; 0 turns it off): past it, ordinary arrays. */
-const TENSOR_CAP_BYTES = Number(process.env.TLEG_WASM_HEAP_MB ?? 1024) * 2 ** 20;
+const TENSOR_CAP_BYTES = envMiB('TLEG_WASM_HEAP_MB', 1024);
 
 /** false if WebAssembly SIMD (or shared memory) is missing: the caller should fall back to plain TS. */
 export function wasmAvailable(): boolean {

@@ -85,7 +85,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool));
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool));
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES)), constants: new Uint8Array(pool.bytes) };
 }
 
