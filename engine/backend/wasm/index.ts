@@ -8,7 +8,7 @@ import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kerne
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
 import { envMiB } from '../../env.js';
-import { RowOp, SOFTMAX_TABLE } from './rows-kernel.js';
+import { f32Bits, RowOp, SOFTMAX_TABLE } from './rows-kernel.js';
 
 export { relaxedSimdSupported } from './runtime.js';
 export { WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
@@ -226,6 +226,31 @@ export function softmaxBackwardF32(y: Float32Array, g: Float32Array, out: Float3
   });
 }
 
+/**
+ * Starts a row job whose operands are all in place (nothing left to copy): sets the common slots, lets
+ * `fill` set the op's own, and runs it on the pool (one thread when the job is small).
+ */
+function runRowJob(s: Staging, op: RowOp, rows: number, cols: number, chunk: number, fill: (c: Int32Array) => void): void {
+  const threads = rows * cols >= PARALLEL_MIN_ELEMENTS && rows >= 2 * MIN_CHUNK_ROWS ? threadCount() : 1;
+  const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
+  lockJob(c);
+  c[Ctl.kind] = JobKind.rows;
+  c[Ctl.rowOp] = op;
+  c[Ctl.rows] = rows; c[Ctl.cols] = cols; c[Ctl.rowChunk] = chunk;
+  c[Ctl.total] = Math.ceil(rows / chunk);
+  Atomics.store(c, Ctl.rowReady, rows);
+  fill(c);
+  runJob(runtime(), c, threads);
+}
+
+/** Rows per chunk of a layernorm: the forward splits like softmax; the backward's partial dw, db are per chunk. */
+const layerNormChunk = (rows: number) => Math.max(MIN_CHUNK_ROWS, Math.ceil(rows / (4 * threadCount())));
+/**
+ * The backward's chunks do not depend on the thread count, so neither do dw and db (the chunks' partial sums
+ * are added in chunk order).
+ */
+const LAYERNORM_BACKWARD_CHUNK_ROWS = 128;
+
 /** y = (x - mean) * rstd * w + b over the last axis; also writes mean[rows] and rstd[rows] */
 export function layerNormF32(x: Float32Array, w: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array,
                              rstd: Float32Array, rows: number, cols: number, eps: number): void {
@@ -234,7 +259,10 @@ export function layerNormF32(x: Float32Array, w: Float32Array, b: Float32Array, 
   staged((s) => {
     const xAt = s.input(x.subarray(0, n)), wAt = s.input(w.subarray(0, cols)), bAt = s.input(b.subarray(0, cols));
     const yAt = s.output(y.subarray(0, n)), meanAt = s.output(mean.subarray(0, rows)), rstdAt = s.output(rstd.subarray(0, rows));
-    runtime().ex.layerNorm(xAt, wAt, bAt, yAt, meanAt, rstdAt, rows, cols, eps);
+    runRowJob(s, RowOp.layerNorm, rows, cols, layerNormChunk(rows), (c) => {
+      c[Ctl.rowIn0] = xAt; c[Ctl.rowOut] = yAt;
+      c[Ctl.rowArg0] = wAt; c[Ctl.rowArg1] = bAt; c[Ctl.rowArg2] = meanAt; c[Ctl.rowArg3] = rstdAt; c[Ctl.rowArg4] = f32Bits(eps);
+    });
   });
 }
 
@@ -244,11 +272,25 @@ export function layerNormBackwardF32(x: Float32Array, w: Float32Array, mean: Flo
                                      rows: number, cols: number): void {
   if (cols === 0) return;
   const n = rows * cols;
+  if (rows === 0) { dw.fill(0, 0, cols); db.fill(0, 0, cols); return; }
   staged((s) => {
     const xAt = s.input(x.subarray(0, n)), wAt = s.input(w.subarray(0, cols)), meanAt = s.input(mean.subarray(0, rows));
     const rstdAt = s.input(rstd.subarray(0, rows)), gAt = s.input(g.subarray(0, n));
     const dxAt = s.output(dx.subarray(0, n)), dwAt = s.output(dw.subarray(0, cols)), dbAt = s.output(db.subarray(0, cols));
-    runtime().ex.layerNormBackward(xAt, wAt, meanAt, rstdAt, gAt, dxAt, dwAt, dbAt, rows, cols);
+    const chunk = LAYERNORM_BACKWARD_CHUNK_ROWS, chunks = Math.ceil(rows / chunk);
+    const dwParts = s.temp(chunks * cols), dbParts = s.temp(chunks * cols);
+    runRowJob(s, RowOp.layerNormBackward, rows, cols, chunk, (c) => {
+      c[Ctl.rowIn0] = xAt; c[Ctl.rowIn1] = gAt; c[Ctl.rowOut] = dxAt;
+      c[Ctl.rowArg0] = wAt; c[Ctl.rowArg1] = meanAt; c[Ctl.rowArg2] = rstdAt; c[Ctl.rowArg3] = dwParts; c[Ctl.rowArg4] = dbParts;
+    });
+    const mem = s.h.view();
+    for (const [parts, out] of [[dwParts, dwAt], [dbParts, dbAt]]) {
+      for (let j = 0; j < cols; j++) {
+        let sum = 0;
+        for (let q = 0; q < chunks; q++) sum += mem[parts / 4 + q * cols + j];
+        mem[out / 4 + j] = sum;
+      }
+    }
   });
 }
 

@@ -16,7 +16,9 @@ export const enum Ctl {
    * a row job (rows-kernel.ts): RowOp, input addresses, output address, rows, cols, rows per chunk, and how
    * many rows the main thread has staged so far (it copies them in while the workers start computing)
    */
-  rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady, size,
+  rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady,
+  /** a layernorm row job's other operands (layerNormRowArgs in rows-kernel.ts) */
+  rowArg0, rowArg1, rowArg2, rowArg3, rowArg4, size,
 }
 export const enum JobKind { matmul = 0, elementwise = 1, rows = 2 }
 export const CTRL_BYTES = 256;

@@ -194,7 +194,12 @@ export function emitSoftmaxKernels(fused = false): FuncDef[] {
 }
 
 /** The row kernels a threaded row job can run (the value stored in Ctl.rowOp). */
-export const enum RowOp { softmax = 0, softmaxBackward = 1 }
+export const enum RowOp { softmax = 0, softmaxBackward = 1, layerNorm = 2, layerNormBackward = 3 }
+
+const bits = new Int32Array(1), bitsAsF32 = new Float32Array(bits.buffer);
+/** A float32's bits as an int32 (eps travels in an Int32 control slot) and back. */
+export function f32Bits(x: number): number { bitsAsF32[0] = x; return bits[0]; }
+function bitsF32(i: number): number { bits[0] = i; return bitsAsF32[0]; }
 
 /**
  * Runs chunk `chunk` of the row job in the control block (any thread): rows [chunk·rowChunk, +rowChunk) of
@@ -205,6 +210,7 @@ export const enum RowOp { softmax = 0, softmaxBackward = 1 }
 export function runRowsChunk(ex: Exports, c: Int32Array, chunk: number): void {
   const cols = c[Ctl.cols], op = c[Ctl.rowOp];
   const r0 = chunk * c[Ctl.rowChunk], end = Math.min(r0 + c[Ctl.rowChunk], c[Ctl.rows]);
+  if (op === RowOp.layerNorm || op === RowOp.layerNormBackward) return runLayerNormRows(ex, c, chunk, r0, end - r0, cols);
   for (let r = r0; r < end;) {
     const ready = Math.min(Atomics.load(c, Ctl.rowReady), end);
     if (ready <= r) continue;
@@ -212,5 +218,21 @@ export function runRowsChunk(ex: Exports, c: Int32Array, chunk: number): void {
     if (op === RowOp.softmax) ex.softmax(c[Ctl.rowIn0] + off, c[Ctl.rowOut] + off, n, cols);
     else ex.softmaxBackward(c[Ctl.rowIn0] + off, c[Ctl.rowIn1] + off, c[Ctl.rowOut] + off, n, cols);
     r = ready;
+  }
+}
+
+/**
+ * Layernorm over rows [r0, r0 + n) (inputs staged before the job starts). Forward: rowIn0 = x, rowOut = y,
+ * rowArg0..4 = w, b, mean, rstd, eps bits. Backward: rowIn0 = x, rowIn1 = g, rowOut = dx, rowArg0..4 = w, mean,
+ * rstd, and the chunk-major [chunks, cols] buffers that receive each chunk's partial dw and db.
+ */
+function runLayerNormRows(ex: Exports, c: Int32Array, chunk: number, r0: number, n: number, cols: number): void {
+  const off = r0 * cols * 4, rowOff = r0 * 4, part = chunk * cols * 4;
+  if (c[Ctl.rowOp] === RowOp.layerNorm) {
+    ex.layerNorm(c[Ctl.rowIn0] + off, c[Ctl.rowArg0], c[Ctl.rowArg1], c[Ctl.rowOut] + off, c[Ctl.rowArg2] + rowOff,
+      c[Ctl.rowArg3] + rowOff, n, cols, bitsF32(c[Ctl.rowArg4]));
+  } else {
+    ex.layerNormBackward(c[Ctl.rowIn0] + off, c[Ctl.rowArg0], c[Ctl.rowArg1] + rowOff, c[Ctl.rowArg2] + rowOff,
+      c[Ctl.rowIn1] + off, c[Ctl.rowOut] + off, c[Ctl.rowArg3] + part, c[Ctl.rowArg4] + part, n, cols);
   }
 }
