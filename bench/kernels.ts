@@ -9,7 +9,7 @@ import { F, getDevice, initGpujs, randn, scope, setNumThreads, sync, type Device
 import { availableParallelism } from 'node:os';
 import { matmulOperands, type BenchBackend, type CaseHead, type KernelBackend, type KernelCase, type Prepared } from './cases.js';
 import { measure, measureReadback, seconds, TooSlowError, type MeasureOptions } from './measure.js';
-import type { BackendInfo, Row } from './table.js';
+import { backendName, type BackendInfo, type Row } from './table.js';
 
 export const GPUJS_MODES = ['webgpu', 'webasm', 'cpu'] as const satisfies readonly GpuMode[];
 
@@ -144,7 +144,7 @@ export async function runBackend<C>(kb: BenchBackend<C>, cases: readonly C[], he
 
 async function runCase<C>(kb: BenchBackend<C>, c: C, h: CaseHead, opts: KernelRunOptions): Promise<Row> {
   const row: Row = { ...h, backend: kb.backend, mode: kb.mode, status: 'ok' };
-  const name = `${kb.backend}${kb.mode ? ` (${kb.mode})` : ''} ${h.family} ${h.shape} ${h.op}`;
+  const name = `${backendName(kb)} ${h.family} ${h.shape} ${h.op}`;
   let prepared: Prepared | null = null;
   try {
     prepared = kb.prepare(c);

@@ -12,7 +12,7 @@ import { engineKernelBackends, runBackend, type KernelRunOptions } from './kerne
 import { describeMachine } from './machine.js';
 import { runNumpy } from './peers/numpy.js';
 import { tfjsKernelBackend } from './peers/tfjs.js';
-import { REFERENCE_BACKEND, renderMarkdown, toJson, type BackendInfo, type Family, type Row } from './table.js';
+import { backendName, REFERENCE_BACKEND, renderMarkdown, toJson, type BackendInfo, type Family, type Row } from './table.js';
 import { VIT_CASES, vitBackends, vitHead } from './train-step.js';
 
 const FAMILIES: Family[] = ['matmul', 'softmax', 'layernorm', 'vit'];
@@ -58,12 +58,18 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const backends: BackendInfo[] = [];
   const note = (info: BackendInfo) => { if (!backends.some((b) => b.backend === info.backend && b.mode === info.mode)) backends.push(info); };
+  /** Keeps a backend's rows and its description; says on stderr when it turned out not to be present. */
+  const record = (result: { info: BackendInfo; rows: Row[] }) => {
+    note(result.info);
+    if (!result.info.present) console.error(`  not present: ${result.info.detail}`);
+    rows.push(...result.rows);
+  };
   // --quick leaves out the slowest: gpu.js's cpu mode (its JavaScript reference implementation) and,
   // for the ViT, tfjs-cpu (tens of seconds a training step); full runs keep both.
   const skipReason = (backend: string, mode: string | null, quickSkips: Record<string, string>): string | null => {
     const name = `${backend} ${mode ?? ''}`;
     // as typed or as the table prints it: "gpujs webasm" and "gpujs (webasm)" both match
-    const shown = mode ? `${backend} (${mode})` : backend;
+    const shown = backendName({ backend, mode });
     const user = args.skip.find((s) => name.includes(s) || shown.includes(s));
     if (user !== undefined) return `skipped by --skip=${user}`;
     const quick = args.quick ? Object.keys(quickSkips).find((s) => name.includes(s)) : undefined;
@@ -76,20 +82,16 @@ async function main(): Promise<void> {
     for (const kb of [...engineKernelBackends(), tfjsKernelBackend('cpu'), tfjsKernelBackend('wasm')]) {
       const reason = skipReason(kb.backend, kb.mode, gpujsCpuSkip);
       if (reason) { note({ backend: kb.backend, mode: kb.mode, present: false, detail: reason }); continue; }
-      console.error(`${kb.backend}${kb.mode ? ` (${kb.mode})` : ''}: kernels`);
+      console.error(`${backendName(kb)}: kernels`);
       const result = await runBackend(kb, cases, kernelHead, opts);
-      note(result.info);
-      if (!result.info.present) console.error(`  not present: ${result.info.detail}`);
-      rows.push(...result.rows);
+      record(result);
     }
     const reason = skipReason('numpy', null, {});
     if (reason) note({ backend: 'numpy', mode: null, present: false, detail: reason });
     else {
       console.error('numpy: kernels');
       const result = await runNumpy(cases, opts, repoRoot, opts.log);
-      note(result.info);
-      if (!result.info.present) console.error(`  not present: ${result.info.detail}`);
-      rows.push(...result.rows);
+      record(result);
     }
   }
   if (args.families.includes('vit')) {
@@ -101,11 +103,9 @@ async function main(): Promise<void> {
         continue;
       }
       if (reason) { note({ backend: vb.backend, mode: vb.mode, present: false, detail: reason }); continue; }
-      console.error(`${vb.backend}${vb.mode ? ` (${vb.mode})` : ''}: ViT`);
+      console.error(`${backendName(vb)}: ViT`);
       const result = await runBackend(vb, VIT_CASES, vitHead, opts);
-      note(result.info);
-      if (!result.info.present) console.error(`  not present: ${result.info.detail}`);
-      rows.push(...result.rows);
+      record(result);
     }
   }
 

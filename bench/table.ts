@@ -50,7 +50,8 @@ export function ratioToReference(row: Row, rows: readonly Row[]): number | null 
   return ref.stats.meanS / row.stats.meanS;
 }
 
-const backendName = (r: { backend: string; mode: string | null }) => (r.mode ? `${r.backend} (${r.mode})` : r.backend);
+/** A backend as the table prints it: "engine gpujs (webasm)". */
+export const backendName = (r: { backend: string; mode: string | null }) => (r.mode ? `${r.backend} (${r.mode})` : r.backend);
 
 function formatTime(s: number): string {
   if (s >= 1) return `${s.toPrecision(3)} s`;

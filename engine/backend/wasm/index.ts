@@ -99,12 +99,10 @@ class Staging {
   output(dst: Float32Array, padded = dst.length, reuse = -1): number {
     const own = this.h.addressOf(dst);
     if (own >= 0 && this.h.blockBytes(own) >= padded * 4) return own;
-    const at = reuse >= 0 && !this.isResidentAt(reuse) ? reuse : this.temp(padded);
+    const at = this.temps.includes(reuse) ? reuse : this.temp(padded);
     this.outs.push({ at, dst });
     return at;
   }
-
-  private isResidentAt(at: number): boolean { return !this.temps.includes(at); }
 
   finish(): void {
     const mem = this.h.view();
@@ -168,36 +166,51 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
 const COPY_BLOCK_ELEMENTS = 1 << 15;
 
 /**
- * Runs row kernel `op` over contiguous [rows, cols] arrays `inputs` (at byte addresses `at`; `copyIn` says which
- * must still be copied there) into `outAt`, split into chunks of whole rows over the pool when the arrays are
- * large. The main thread copies inputs in after waking the workers (the forward's by blocks of rows, so that a
- * worker computes the first rows while the rest are copied).
+ * Runs row job `op` over [rows, cols]: sets the common control slots, lets `fill` set the op's addresses, and
+ * splits the rows into chunks over the pool when the job is large (`chunk` rows each; by default ~4 chunks
+ * per thread, so a thread that starts late, a worker waking up, still gets a share). `stage`, if given, runs on
+ * the main thread after the workers are woken: it copies inputs in and publishes the rows staged so far in
+ * Ctl.rowReady, and a worker computes a chunk's rows as soon as they are there.
  */
-function runRows(s: Staging, op: RowOp, inputs: Float32Array[], at: number[], copyIn: boolean[], outAt: number,
-                 rows: number, cols: number): void {
+function runRowJob(s: Staging, op: RowOp, rows: number, cols: number, fill: (c: Int32Array) => void,
+                   opts: { chunk?: number; stage?: (c: Int32Array, threads: number) => void } = {}): void {
   const threads = rows * cols >= PARALLEL_MIN_ELEMENTS && rows >= 2 * MIN_CHUNK_ROWS ? threadCount() : 1;
-  // ~4 chunks per thread: a thread that starts late (a worker waking up) still gets a share
-  const chunk = threads > 1 ? Math.max(MIN_CHUNK_ROWS, Math.ceil(rows / (4 * threads))) : rows;
-  const mem = s.h.view();
-  const c = new Int32Array(mem.buffer, 0, CTRL_BYTES / 4);
+  const chunk = opts.chunk ?? (threads > 1 ? Math.max(MIN_CHUNK_ROWS, Math.ceil(rows / (4 * threads))) : rows);
+  const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
   lockJob(c);
   c[Ctl.kind] = JobKind.rows;
   c[Ctl.rowOp] = op;
-  c[Ctl.rowIn0] = at[0]; c[Ctl.rowIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.rowOut] = outAt;
   c[Ctl.rows] = rows; c[Ctl.cols] = cols; c[Ctl.rowChunk] = chunk;
   c[Ctl.total] = Math.ceil(rows / chunk);
+  Atomics.store(c, Ctl.rowReady, opts.stage ? 0 : rows);
+  fill(c);
+  const stage = opts.stage;
+  runJob(runtime(), c, threads, stage && (() => stage(c, threads)));
+}
+
+/**
+ * Softmax or its backward over contiguous [rows, cols] arrays `inputs` (at byte addresses `at`; `copyIn` says
+ * which must still be copied there) into `outAt`. The forward's inputs are copied by blocks of rows while the
+ * workers compute the first ones.
+ */
+function runSoftmaxRows(s: Staging, op: RowOp, inputs: Float32Array[], at: number[], copyIn: boolean[], outAt: number,
+                        rows: number, cols: number): void {
   const copies = inputs.map((x, i) => ({ x, at: at[i] })).filter((_, i) => copyIn[i]);
-  Atomics.store(c, Ctl.rowReady, copies.length === 0 ? rows : 0);
-  // only the forward overlaps: the backward's two inputs copied by blocks measured up to 3× slower at
-  // [4096, 192] (see bench/NOTES.md), so its worker waits for the whole copy
-  const block = threads > 1 && op === RowOp.softmax ? Math.max(1, Math.floor(COPY_BLOCK_ELEMENTS / cols)) : rows;
-  runJob(runtime(), c, threads, copies.length === 0 ? undefined : () => {
+  const fill = (c: Int32Array) => {
+    c[Ctl.rowIn0] = at[0]; c[Ctl.rowIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.rowOut] = outAt;
+  };
+  const stage = (c: Int32Array, threads: number) => {
+    // only the forward overlaps: the backward's two inputs copied by blocks measured up to 3× slower at
+    // [4096, 192] (see bench/NOTES.md), so its worker waits for the whole copy
+    const block = threads > 1 && op === RowOp.softmax ? Math.max(1, Math.floor(COPY_BLOCK_ELEMENTS / cols)) : rows;
+    const mem = s.h.view();
     for (let r = 0; r < rows; r += block) {
       const end = Math.min(r + block, rows);
       for (const { x, at: a } of copies) mem.set(x.subarray(r * cols, end * cols), a / 4 + r * cols);
       Atomics.store(c, Ctl.rowReady, end);
     }
-  });
+  };
+  runRowJob(s, op, rows, cols, fill, copies.length > 0 ? { stage } : {});
 }
 
 /** softmax over the last axis of a contiguous [rows, cols] array */
@@ -209,7 +222,7 @@ export function softmaxF32(x: Float32Array, out: Float32Array, rows: number, col
     const xAt = s.input(xs, false);
     // y may overwrite a temporary x (the kernel finishes reading a row before writing it)
     const yAt = s.output(out.subarray(0, n), n, xAt);
-    runRows(s, RowOp.softmax, [xs], [xAt], [copy], yAt, rows, cols);
+    runSoftmaxRows(s, RowOp.softmax, [xs], [xAt], [copy], yAt, rows, cols);
   });
 }
 
@@ -222,33 +235,12 @@ export function softmaxBackwardF32(y: Float32Array, g: Float32Array, out: Float3
     const copy = [s.resident(ys) < 0, s.resident(gs) < 0];
     const yAt = s.input(ys, false), gAt = s.input(gs, false);
     const dxAt = s.output(out.subarray(0, n), n, gAt);
-    runRows(s, RowOp.softmaxBackward, [ys, gs], [yAt, gAt], copy, dxAt, rows, cols);
+    runSoftmaxRows(s, RowOp.softmaxBackward, [ys, gs], [yAt, gAt], copy, dxAt, rows, cols);
   });
 }
 
-/**
- * Starts a row job whose operands are all in place (nothing left to copy): sets the common slots, lets
- * `fill` set the op's own, and runs it on the pool (one thread when the job is small).
- */
-function runRowJob(s: Staging, op: RowOp, rows: number, cols: number, chunk: number, fill: (c: Int32Array) => void): void {
-  const threads = rows * cols >= PARALLEL_MIN_ELEMENTS && rows >= 2 * MIN_CHUNK_ROWS ? threadCount() : 1;
-  const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
-  lockJob(c);
-  c[Ctl.kind] = JobKind.rows;
-  c[Ctl.rowOp] = op;
-  c[Ctl.rows] = rows; c[Ctl.cols] = cols; c[Ctl.rowChunk] = chunk;
-  c[Ctl.total] = Math.ceil(rows / chunk);
-  Atomics.store(c, Ctl.rowReady, rows);
-  fill(c);
-  runJob(runtime(), c, threads);
-}
-
-/** Rows per chunk of a layernorm: the forward splits like softmax; the backward's partial dw, db are per chunk. */
-const layerNormChunk = (rows: number) => Math.max(MIN_CHUNK_ROWS, Math.ceil(rows / (4 * threadCount())));
-/**
- * The backward's chunks do not depend on the thread count, so neither do dw and db (the chunks' partial sums
- * are added in chunk order).
- */
+/** Rows per chunk of the layernorm backward: fixed, so its dw and db (the chunks' partial sums, added in chunk
+ * order) do not depend on the thread count. */
 const LAYERNORM_BACKWARD_CHUNK_ROWS = 128;
 
 /** y = (x - mean) * rstd * w + b over the last axis; also writes mean[rows] and rstd[rows] */
@@ -259,7 +251,7 @@ export function layerNormF32(x: Float32Array, w: Float32Array, b: Float32Array, 
   staged((s) => {
     const xAt = s.input(x.subarray(0, n)), wAt = s.input(w.subarray(0, cols)), bAt = s.input(b.subarray(0, cols));
     const yAt = s.output(y.subarray(0, n)), meanAt = s.output(mean.subarray(0, rows)), rstdAt = s.output(rstd.subarray(0, rows));
-    runRowJob(s, RowOp.layerNorm, rows, cols, layerNormChunk(rows), (c) => {
+    runRowJob(s, RowOp.layerNorm, rows, cols, (c) => {
       c[Ctl.rowIn0] = xAt; c[Ctl.rowOut] = yAt;
       c[Ctl.rowArg0] = wAt; c[Ctl.rowArg1] = bAt; c[Ctl.rowArg2] = meanAt; c[Ctl.rowArg3] = rstdAt; c[Ctl.rowArg4] = f32Bits(eps);
     });
@@ -279,10 +271,10 @@ export function layerNormBackwardF32(x: Float32Array, w: Float32Array, mean: Flo
     const dxAt = s.output(dx.subarray(0, n)), dwAt = s.output(dw.subarray(0, cols)), dbAt = s.output(db.subarray(0, cols));
     const chunk = LAYERNORM_BACKWARD_CHUNK_ROWS, chunks = Math.ceil(rows / chunk);
     const dwParts = s.temp(chunks * cols), dbParts = s.temp(chunks * cols);
-    runRowJob(s, RowOp.layerNormBackward, rows, cols, chunk, (c) => {
+    runRowJob(s, RowOp.layerNormBackward, rows, cols, (c) => {
       c[Ctl.rowIn0] = xAt; c[Ctl.rowIn1] = gAt; c[Ctl.rowOut] = dxAt;
       c[Ctl.rowArg0] = wAt; c[Ctl.rowArg1] = meanAt; c[Ctl.rowArg2] = rstdAt; c[Ctl.rowArg3] = dwParts; c[Ctl.rowArg4] = dbParts;
-    });
+    }, { chunk });
     const mem = s.h.view();
     for (const [parts, out] of [[dwParts, dwAt], [dbParts, dbAt]]) {
       for (let j = 0; j < cols; j++) {
@@ -301,18 +293,18 @@ function runElementwise(op: number, inputs: Float32Array[], out: Float32Array, n
   // the kernels take two elements per step and may write up to 4-aligned: the output needs room for that
   const padded = Math.ceil(n / 4) * 4;
   staged((s) => {
-  const at = inputs.map((x) => s.input(x.subarray(0, n)));
-  const outAt = s.output(out.subarray(0, n), padded);
-  const threads = n >= PARALLEL_MIN_ELEMENTS ? threadCount() : 1;
-  const chunk = threads > 1 ? Math.max(4096, Math.ceil(padded / (8 * threads) / 4) * 4) : padded;
-  const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
-  lockJob(c);
-  c[Ctl.kind] = JobKind.elementwise;
-  c[Ctl.ewOp] = op;
-  c[Ctl.ewIn0] = at[0]; c[Ctl.ewIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.ewOut] = outAt;
-  c[Ctl.ewCount] = padded; c[Ctl.ewChunk] = chunk;
-  c[Ctl.total] = Math.ceil(padded / chunk);
-  runJob(rt, c, threads);
+    const at = inputs.map((x) => s.input(x.subarray(0, n)));
+    const outAt = s.output(out.subarray(0, n), padded);
+    const threads = n >= PARALLEL_MIN_ELEMENTS ? threadCount() : 1;
+    const chunk = threads > 1 ? Math.max(4096, Math.ceil(padded / (8 * threads) / 4) * 4) : padded;
+    const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
+    lockJob(c);
+    c[Ctl.kind] = JobKind.elementwise;
+    c[Ctl.ewOp] = op;
+    c[Ctl.ewIn0] = at[0]; c[Ctl.ewIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.ewOut] = outAt;
+    c[Ctl.ewCount] = padded; c[Ctl.ewChunk] = chunk;
+    c[Ctl.total] = Math.ceil(padded / chunk);
+    runJob(rt, c, threads);
   });
 }
 

@@ -17,7 +17,7 @@ export const enum Ctl {
    * many rows the main thread has staged so far (it copies them in while the workers start computing)
    */
   rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady,
-  /** a layernorm row job's other operands (layerNormRowArgs in rows-kernel.ts) */
+  /** a layernorm row job's other operands (runLayerNormRows in rows-kernel.ts) */
   rowArg0, rowArg1, rowArg2, rowArg3, rowArg4, size,
 }
 export const enum JobKind { matmul = 0, elementwise = 1, rows = 2 }
