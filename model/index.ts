@@ -2,10 +2,8 @@
 // file I/O and datasets.
 export { Module, ModuleList, Identity, type StateDict, type StateDictLike, type LoadStateDictResult } from './module.js';
 export * from './layers/index.js';
-export {
-  VisionTransformer, embedForward, headForward, vitForward, dropPathRates,
-  type EmbedParams, type HeadParams, type RunConfig, type BlockContext, type ViTOptions,
-} from './vit.js';
+export { functionalCall } from './functional-call.js';
+export { VisionTransformer, dropPathRates, type BlockContext, type ViTOptions } from './vit.js';
 export {
   VIT_CONFIGS, vitConfig, validateViTConfig, countViTParameters, numTokens, type ViTConfig, type ViTConfigName, type Pool,
 } from './configs.js';

@@ -60,6 +60,47 @@ export abstract class Module {
     return module;
   }
 
+  /**
+   * Puts `module` in place of the registered child `name` (torch's setattr of a submodule, e.g. a new
+   * activation) and points the fields of this module that held the old child at it; returns the old child.
+   */
+  setModule(name: string, module: Module): Module {
+    const old = this.childrenMap.get(name);
+    if (!old) throw new Error(`setModule: ${this.constructor.name} has no child '${name}' (children: ${[...this.childrenMap.keys()].join(', ') || 'none'}); use registerModule to add one`);
+    if (!(module instanceof Module)) throw new Error(`setModule: '${name}' must be a Module, got ${typeof module}`);
+    this.childrenMap.set(name, module);
+    this.repointFields(old, module);
+    return old;
+  }
+
+  /**
+   * Puts `t` as is in place of the parameter or buffer with the dotted name `name` (no registration checks,
+   * requiresGrad untouched) and points the fields of its owning module that held the old tensor at it;
+   * returns the old tensor. The low-level step of functionalCall, which validates and restores.
+   */
+  swapTensor(name: string, t: Tensor): Tensor {
+    const parts = name.split('.');
+    let owner: Module = this;
+    for (const part of parts.slice(0, -1)) {
+      const child = owner.childrenMap.get(part);
+      if (!child) throw new Error(`swapTensor: ${this.constructor.name} has no module '${part}' on the path of '${name}'`);
+      owner = child;
+    }
+    const own = parts[parts.length - 1];
+    const map = owner.paramsMap.has(own) ? owner.paramsMap : owner.buffersMap.has(own) ? owner.buffersMap : null;
+    if (!map) throw new Error(`swapTensor: ${this.constructor.name} has no parameter or buffer '${name}'`);
+    const old = map.get(own)!;
+    map.set(own, t);
+    owner.repointFields(old, t);
+    return old;
+  }
+
+  /** Fields of this module that hold `old` now hold `fresh` (layers read their tensors and children from fields). */
+  private repointFields(old: unknown, fresh: unknown): void {
+    const fields = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = fresh;
+  }
+
   /** The direct children, by name. */
   namedChildren(): [string, Module][] {
     return [...this.childrenMap];
@@ -186,8 +227,7 @@ export abstract class Module {
           const fresh = keep(moved.detach());
           if (old.requiresGrad) fresh.requiresGrad_(true);
           map.set(name, fresh);
-          const fields = m as unknown as Record<string, unknown>;
-          for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = fresh;
+          m.repointFields(old, fresh);
           old.dispose();
         }
       }
