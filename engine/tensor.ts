@@ -13,6 +13,7 @@ import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
 import { matmul } from './ops/matmul.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
+import { formatTensor } from './format.js';
 
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -313,6 +314,9 @@ export class Tensor {
   div_(other: TensorLike): this { this.checkInPlace('div_'); M.assignInto(this, E.div(this.detach(), other)); return this; }
   fill_(value: number): this { return this.copy_(value); }
   zero_(): this { return this.fill_(0); }
+
+  /** What console.log and util.inspect print: values, dtype and autograd state, as PyTorch's repr. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return formatTensor(this); }
 }
 
 export type NestedArray = number | NestedArray[];
