@@ -1,6 +1,6 @@
 // The public Tensor: a typed storage read through a Layout, plus its autograd links. Most methods are
 // one-line calls into engine/ops, where each op declares its forward and backward together.
-import { allocArray, assertDType, isFloat, type DType, type TypedArray } from './dtype.js';
+import { allocArray, assertCastTarget, isFloat, type DType, type TypedArray } from './dtype.js';
 import { getDevice, Storage, type Device, type DeviceName } from './device.js';
 import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
@@ -282,7 +282,7 @@ export class Tensor {
   gather(axis: number, index: Tensor): Tensor { return M.gather(this, axis, index); }
   to(target: DeviceName | DType): Tensor {
     if (target === 'cpu' || target === 'gpujs') return M.toDevice(this, target);
-    return M.cast(this, assertDType('to', target));
+    return M.cast(this, assertCastTarget('to', target));
   }
   float(): Tensor { return M.cast(this, 'float32'); }
   double(): Tensor { return M.cast(this, 'float64'); }
