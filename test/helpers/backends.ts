@@ -84,3 +84,28 @@ export function on(device: DeviceName, t: Tensor, requiresGrad = false): Tensor 
   const moved = noGrad(() => t.detach().to(workDType(device)).to(device));
   return requiresGrad ? moved.requiresGrad_(true) : moved;
 }
+
+/**
+ * Registers `name [gpujs:mode]` once per gpu.js mode present; where none is, one test `name [gpujs]`
+ * reported skipped (not silently absent).
+ */
+export function forEachGpujsVariant(name: string, body: (v: BackendVariant) => Promise<void>): void {
+  const gpujs = VARIANTS.filter((v) => v.device === 'gpujs');
+  if (gpujs.length === 0) {
+    const why = process.env.TLEG_TEST_GPUJS === '0' ? 'TLEG_TEST_GPUJS=0' : 'no gpu.js mode can run here';
+    test(`${name} [gpujs]`, { skip: why }, () => {});
+    return;
+  }
+  for (const v of gpujs) {
+    test(`${name} [${v.label}]`, async () => {
+      await v.activate();
+      active = v;
+      try {
+        await body(v);
+      } finally {
+        active = VARIANTS[0];
+        setCpuKernels('wasm');
+      }
+    });
+  }
+}
