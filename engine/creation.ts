@@ -145,7 +145,10 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const n = Math.max(0, Math.ceil((end - start) / step));
   const isInt = [start, end, step].every(Number.isInteger);
   const data = allocArray('arange', opts.dtype ?? (isInt ? 'int32' : 'float32'), n, `arange(${start}, ${end}, ${step})`);
-  if (data instanceof Int32Array && n > 0) checkInt32Range('arange', [start, start + (n - 1) * step]);
+  const last = start + (n - 1) * step;
+  if (data instanceof Int32Array && n > 0 && !(Math.min(start, last) >= INT32_MIN && Math.max(start, last) <= INT32_MAX)) {
+    throw new Error(`arange: values from ${start} to ${last} do not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}]); pass { dtype: 'float64' }`);
+  }
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return finish('arange', data, [n], opts);
 }
@@ -202,7 +205,7 @@ export function truncNormal(shape: ShapeLike, opts: RandomOptions & { mean?: num
 /** Random integers in [low, high). */
 export function randint(low: number, high: number, shapeLike: ShapeLike, opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: expected integers low < high, got ${low}, ${high}`);
-  checkInt32Range('randint', [low, high - 1]);
+  if (low < INT32_MIN || high - 1 > INT32_MAX) throw new Error(`randint: [${low}, ${high}) does not fit int32 (expected values in [${INT32_MIN}, ${INT32_MAX}])`);
   const shape = shapeOf('randint', shapeLike);
   const g = opts.generator ?? defaultGenerator;
   const data = allocArray('randint', 'int32', numel(shape), `shape ${shapeStr(shape)}`);

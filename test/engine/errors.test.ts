@@ -133,7 +133,8 @@ test('tensor: a value outside int32 throws instead of wrapping (PyTorch: "cannot
   throwsNaming(() => tensor(2 ** 40, { dtype: 'int32' }), /^tensor/, /int32/);
   throwsNaming(() => tensor([NaN], { dtype: 'int32' }), /^tensor/, /NaN/, /int32/);
   throwsNaming(() => full([2], 2 ** 31, { dtype: 'int32' }), /^full/, /2147483648/, /int32/);
-  throwsNaming(() => arange(2 ** 31 - 2, 2 ** 31 + 2), /^arange/, /int32/);
+  throwsNaming(() => arange(2 ** 31 - 2, 2 ** 31 + 2), /^arange/, /2147483646 to 2147483649/, /int32/);
+  throwsNaming(() => randint(0, 2 ** 32, [2]), /^randint/, /4294967296/, /int32/);
   assert.deepEqual(tensor([2 ** 31 - 1, -(2 ** 31)], { dtype: 'int32' }).toArray(), [2147483647, -2147483648], 'the ends of the range are fine');
 });
 
