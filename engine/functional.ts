@@ -37,13 +37,18 @@ export interface CrossEntropyOptions {
  */
 /** Class indices in [0, C), as PyTorch (which has ignore_index for −100; there is no such option here). O(N). */
 function checkClassIndices(target: Tensor, c: number, logits: Tensor): void {
-  if (!target.storage.device.settled) return; // still being computed on an async device: gather's kernel checks it
-  const labels = target.toTypedArray();
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] < 0 || labels[i] >= c) {
-      throw new Error(`crossEntropy: target class ${labels[i]} at position ${i} is out of range for ${c} classes (logits ${shapeStr(logits.shape)}); expected 0 <= class < ${c}`);
+  const scan = (): void => {
+    const data = target.storage.data, { offset, strides } = target.layout;
+    for (let i = 0; i < target.size; i++) {
+      const k = data[offset + i * strides[0]];
+      if (k < 0 || k >= c) {
+        throw new Error(`crossEntropy: target class ${k} at position ${i} is out of range for ${c} classes (logits ${shapeStr(logits.shape)}); expected 0 <= class < ${c}`);
+      }
     }
-  }
+  };
+  // labels still being computed on an asynchronous device are checked in its queue, before the gather runs
+  if (target.storage.device.settled) scan();
+  else target.storage.device.run(scan);
 }
 
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arange, cat, F, full, manualSeed, ones, randint, randn, scope, setAnomalyDetection, tensor, zeros } from '../../engine/index.js';
 import { crossEntropyLoss } from '../../model/index.js';
+import { forEachGpujsVariant } from '../helpers/backends.js';
 
 /** Asserts fn throws and that the message matches every pattern. */
 function throwsNaming(fn: () => unknown, ...patterns: RegExp[]): void {
@@ -183,4 +184,11 @@ test('dtype float16 says it exists only in safetensors files, which readSafetens
 test("t.to('cuda') names an unknown device or dtype and lists both", () => {
   throwsNaming(() => ones([2]).to('cuda' as never), /^to/, /unknown device or dtype "cuda"/, /devices: cpu, gpujs/, /dtypes: float32, float64, int32/, /gpujs/);
   throwsNaming(() => ones([2]).to('float' as never), /^to/, /unknown device or dtype "float"/);
+});
+
+forEachGpujsVariant('crossEntropy: an out-of-range label on gpujs fails naming crossEntropy (at once, or at the await on an async device)', async () => {
+  const logits = ones([2, 3]).to('gpujs');
+  const labels = tensor([0, 3], { dtype: 'int32' }).to('gpujs');
+  await assert.rejects(async () => { await F.crossEntropy(logits, labels).data(); }, /^Error: crossEntropy: target class 3 at position 1 is out of range for 3 classes/);
+  assert.ok(Number.isFinite((await F.crossEntropy(logits, tensor([0, 2], { dtype: 'int32' }).to('gpujs')).data())[0]), 'the device works again after the failure');
 });
