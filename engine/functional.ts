@@ -35,6 +35,22 @@ export interface CrossEntropyOptions {
  * Cross-entropy from logits [N, C]. Targets are class indices [N] (int32) or probabilities [N, C].
  * With smoothing ε the target becomes (1−ε)·target + ε/C, as torch.nn.functional.cross_entropy.
  */
+/** Class indices in [0, C), as PyTorch (which has ignore_index for −100; there is no such option here). O(N). */
+function checkClassIndices(target: Tensor, c: number, logits: Tensor): void {
+  const scan = (): void => {
+    const data = target.storage.data, { offset, strides } = target.layout;
+    for (let i = 0; i < target.size; i++) {
+      const k = data[offset + i * strides[0]];
+      if (k < 0 || k >= c) {
+        throw new Error(`crossEntropy: target class ${k} at position ${i} is out of range for ${c} classes (logits ${shapeStr(logits.shape)}); expected 0 <= class < ${c}`);
+      }
+    }
+  };
+  // labels still being computed on an asynchronous device are checked in its queue, before the gather runs
+  if (target.storage.device.settled) scan();
+  else target.storage.device.run(scan);
+}
+
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const eps = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';
@@ -45,11 +61,16 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   let loss: Tensor;
   if (target.dtype === 'int32') {
     if (target.ndim !== 1 || target.dim(0) !== n) throw new Error(`crossEntropy: class-index targets must be [N] = [${n}], got ${shapeStr(target.shape)}`);
+    checkClassIndices(target, c, logits);
     const picked = logp.gather(1, target.unsqueeze(1)).squeeze(1);
     loss = picked.mul(-(1 - eps));
     if (eps > 0) loss = loss.sub(logp.sum(1).mul(eps / c));
   } else {
-    if (target.shape.join() !== logits.shape.join()) throw new Error(`crossEntropy: probability targets must match logits ${shapeStr(logits.shape)}, got ${shapeStr(target.shape)}`);
+    if (target.shape.join() !== logits.shape.join()) {
+      const looksLikeLabels = target.ndim === 1 && target.dim(0) === n;
+      throw new Error(`crossEntropy: a ${target.dtype} target must hold probabilities of the logits' shape ${shapeStr(logits.shape)}, got ${shapeStr(target.shape)}`
+        + (looksLikeLabels ? `; class indices must be int32: tensor([...], { dtype: 'int32' }) (tensor() makes float32 by default)` : ''));
+    }
     const t = eps > 0 ? target.mul(1 - eps).add(eps / c) : target;
     loss = t.mul(logp).sum(1).neg();
   }

@@ -2,7 +2,7 @@
 export { Tensor, type NestedArray, type TensorLike } from './tensor.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, truncNormal, randint,
-  type CreateOptions, type RandomOptions,
+  type CreateOptions, type RandomOptions, type ShapeLike,
 } from './creation.js';
 export { type DType, type TypedArray } from './dtype.js';
 export { type Layout } from './layout.js';

@@ -1,6 +1,6 @@
 // The public Tensor: a typed storage read through a Layout, plus its autograd links. Most methods are
 // one-line calls into engine/ops, where each op declares its forward and backward together.
-import { allocArray, assertDType, isFloat, type DType, type TypedArray } from './dtype.js';
+import { allocArray, assertCastTarget, isFloat, type DType, type TypedArray } from './dtype.js';
 import { getDevice, Storage, type Device, type DeviceName } from './device.js';
 import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
@@ -13,6 +13,7 @@ import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
 import { matmul } from './ops/matmul.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
+import { formatTensor } from './format.js';
 
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -281,7 +282,7 @@ export class Tensor {
   gather(axis: number, index: Tensor): Tensor { return M.gather(this, axis, index); }
   to(target: DeviceName | DType): Tensor {
     if (target === 'cpu' || target === 'gpujs') return M.toDevice(this, target);
-    return M.cast(this, assertDType('to', target));
+    return M.cast(this, assertCastTarget('to', target));
   }
   float(): Tensor { return M.cast(this, 'float32'); }
   double(): Tensor { return M.cast(this, 'float64'); }
@@ -313,6 +314,9 @@ export class Tensor {
   div_(other: TensorLike): this { this.checkInPlace('div_'); M.assignInto(this, E.div(this.detach(), other)); return this; }
   fill_(value: number): this { return this.copy_(value); }
   zero_(): this { return this.fill_(0); }
+
+  /** What console.log and util.inspect print: values, dtype and autograd state, as PyTorch's repr. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return formatTensor(this); }
 }
 
 export type NestedArray = number | NestedArray[];

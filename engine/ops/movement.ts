@@ -279,12 +279,30 @@ function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype}`);
 }
 
+/**
+ * Every index in [0, size), as PyTorch (no wrapping of negatives). O(index.size), cheap beside the gather.
+ * An index still being computed on an asynchronous device is checked by the kernel when it runs.
+ */
+function checkIndexRange(op: string, index: Tensor, axis: number, x: Tensor): void {
+  if (!index.storage.device.settled) return;
+  const size = x.layout.shape[axis];
+  const values = index.isContiguous() ? index.storage.data : index.toTypedArray();
+  const start = index.isContiguous() ? index.offset : 0;
+  for (let i = start; i < start + index.size; i++) {
+    const k = values[i];
+    if (k < 0 || k >= size) {
+      throw new Error(`${op}: index ${k} is out of range for dimension ${axis} of size ${size} (input ${shapeStr(x.shape)}); expected 0 <= index < ${size} (negative indices do not wrap)`);
+    }
+  }
+}
+
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const a = normAxis('gather', axis, x.ndim);
   checkIndex('gather', index);
   if (index.ndim !== x.ndim || index.shape.some((d, i) => i !== a && d > x.layout.shape[i])) {
     throw new Error(`gather: index of shape ${shapeStr(index.shape)} does not fit input ${shapeStr(x.shape)} along axis ${a} (same rank, and no larger outside the axis)`);
   }
+  checkIndexRange('gather', index, a, x);
   return apply(gatherOp, [x, index], { axis: a });
 }
 
@@ -292,15 +310,17 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | readonly nu
   const a = normAxis('indexSelect', axis, x.ndim);
   if (!(index instanceof Tensor)) {
     const size = x.layout.shape[a];
-    const bad = index.find((i) => !Number.isInteger(i) || i < -size || i >= size);
-    if (bad !== undefined) throw new Error(`indexSelect: index ${bad} is out of range for dimension ${a} of size ${size} (shape ${shapeStr(x.shape)})`);
+    const bad = index.find((i) => !Number.isInteger(i) || i < 0 || i >= size);
+    if (bad !== undefined) throw new Error(`indexSelect: index ${bad} is out of range for dimension ${a} of size ${size} (shape ${shapeStr(x.shape)}); expected 0 <= index < ${size} (negative indices do not wrap)`);
   }
   const idx = index instanceof Tensor ? index : Tensor.fromArray(Int32Array.from(index), [index.length], x.storage.device);
   checkIndex('indexSelect', idx);
   if (idx.ndim !== 1) throw new Error(`indexSelect: index must be 1-D, got shape ${shapeStr(idx.shape)}`);
+  if (index instanceof Tensor) checkIndexRange('indexSelect', idx, a, x);
   const outShape = x.shape;
   outShape[a] = idx.layout.shape[0];
   const lifted = reshape(idx, outShape.map((d, i) => (i === a ? d : 1)));
-  return gather(x, a, expand(lifted, outShape));
+  // checked above on the 1-D index: gather's own check would read the expanded copy
+  return apply(gatherOp, [x, expand(lifted, outShape)], { axis: a });
 }
 

@@ -1,4 +1,5 @@
-// Forward values and gradients equal PyTorch's, read from test/reference/fixtures/engine/*.json.
+// Forward values and gradients equal PyTorch's, read from test/reference/fixtures/engine/*.json; each op
+// family's test file registers its own fixtures with fixtureTests(family).
 // Tolerances (never loosened to make a case pass; a mismatch is an engine bug until shown otherwise):
 //   float64: |a − b| ≤ 1e-10 · max(|b|, 1e-30)
 //   float32: |a − b| ≤ 1e-5 · max(|b|, 1e-2 · max|ref|), i.e. 1e-5 relative with an absolute floor of
@@ -10,9 +11,29 @@
 //            y = −7.1484e-6 where float64 of the same input gives −7.1347e-6 (ours: −7.1347e-6).
 import assert from 'node:assert/strict';
 import { F, type DeviceName, type Reduction, type Tensor } from '../../engine/index.js';
-import { backendsPresent, forEachBackend } from '../helpers/backends.js';
-import { assertAllClose, valuesOf } from '../helpers/allclose.js';
-import { fixtureTensor, listFixtures, loadFixture, type Fixture } from '../helpers/fixtures.js';
+
+/** The fixture name prefixes of each op family (the test file that runs them). */
+export const FIXTURE_FAMILIES = {
+  elementwise: ['gelu'],
+  matmul: ['matmul'],
+  softmax: ['softmax', 'log_softmax'],
+  layernorm: ['layer_norm'],
+  losses: ['cross_entropy', 'kl_div'],
+} as const;
+
+export type FixtureFamily = keyof typeof FIXTURE_FAMILIES;
+
+/** The family a fixture file belongs to (the longest matching prefix: log_softmax before softmax), or undefined. */
+export function familyOf(file: string): FixtureFamily | undefined {
+  let best: FixtureFamily | undefined, length = 0;
+  for (const [family, prefixes] of Object.entries(FIXTURE_FAMILIES) as [FixtureFamily, readonly string[]][]) {
+    for (const p of prefixes) if (file.startsWith(p) && p.length > length) { best = family; length = p.length; }
+  }
+  return best;
+}
+import { activeVariant, forEachBackend } from './backends.js';
+import { assertAllClose, valuesOf } from './allclose.js';
+import { fixtureTensor, listFixtures, loadFixture, type Fixture } from './fixtures.js';
 
 type Inputs = Record<string, Tensor>;
 
@@ -32,12 +53,7 @@ function forwardFor(name: string, attrs: Fixture['attrs']): (x: Inputs) => Tenso
   throw new Error(`reference test: no engine mapping for fixture ${name}`);
 }
 
-const FILES = listFixtures('engine');
-
-/** Devices that compute in each dtype: float64 on cpu only; float32 on every backend. */
-function devicesFor(dtype: 'float32' | 'float64'): DeviceName[] {
-  return dtype === 'float64' ? ['cpu'] : backendsPresent();
-}
+export const FIXTURE_FILES = listFixtures('engine');
 
 /** 1e-5 · max(|b|, 1e-2 · max|ref|) */
 function f32Bound(expected: ArrayLike<number>): (b: number) => number {
@@ -85,12 +101,20 @@ async function runFixture(file: string, device: DeviceName): Promise<void> {
   }
 }
 
-assert.ok(FILES.length >= 58, `expected the engine fixtures, found ${FILES.length}`);
-
-for (const file of FILES) {
-  const dtype = file.endsWith('_f64') ? 'float64' : 'float32';
-  forEachBackend(`${file}: forward and gradients equal PyTorch`, async (device) => {
-    if (!devicesFor(dtype).includes(device)) return; // float64 is a cpu-only dtype
-    await runFixture(file, device);
-  });
+/**
+ * Registers every fixture of `family`, once per backend variant. A fixture fixes its dtype, so it runs on
+ * the variants that compute in that dtype (float64: cpu:float64; float32: cpu, cpu:reference, gpujs) and
+ * is reported skipped on the others.
+ */
+export function fixtureTests(family: FixtureFamily): void {
+  const files = FIXTURE_FILES.filter((f) => familyOf(f) === family);
+  assert.ok(files.length > 0, `no engine fixtures for the ${family} family`);
+  for (const file of files) {
+    const dtype = file.endsWith('_f64') ? 'float64' : 'float32';
+    forEachBackend(`${file}: forward and gradients equal PyTorch`, async (device, t) => {
+      const variant = activeVariant();
+      if (variant.dtype !== dtype) return t.skip(`a ${dtype} fixture; ${variant.label} computes in ${variant.dtype}`);
+      await runFixture(file, device);
+    });
+  }
 }

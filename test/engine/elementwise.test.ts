@@ -1,8 +1,12 @@
-// Gradients of elementwise ops equal float64 central differences, on random shapes and values.
+// Elementwise ops (unary, binary, where), one family: forward values equal Math, gradients equal float64
+// central differences on random shapes and values, broadcasting equals explicit expand, and gelu equals
+// PyTorch's fixtures.
 import fc from 'fast-check';
-import { maximum, minimum, where, type Tensor } from '../../engine/index.js';
-import { forEachBackend } from '../helpers/backends.js';
+import { maximum, minimum, noGrad, where, type Tensor } from '../../engine/index.js';
+import { forEachBackend, on, workDType } from '../helpers/backends.js';
+import { assertAllClose, tolFor, valuesOf } from '../helpers/allclose.js';
 import { checkGradients, sampledGradcheck } from '../helpers/gradients.js';
+import { fixtureTests } from '../helpers/reference.js';
 import { randomTensor, seedArb, shapeArb, type ValueOptions } from '../helpers/random.js';
 
 const RUNS = { numRuns: 20 };
@@ -87,6 +91,57 @@ forEachBackend('d where(c, a, b) equals central differences under broadcasting',
 forEachBackend('d add(a, b) equals central differences at 45×65 (sampled elements)', async (device) => {
   const a = randomTensor([45, 65], 1);
   const b = randomTensor([65], 2);
-  if (device === 'cpu') sampledGradcheck((x, y) => x.add(y).tanh(), [a, b], { samples: 16 });
+  if (workDType(device) === 'float64') sampledGradcheck((x, y) => x.add(y).tanh(), [a, b], { samples: 16 });
   else await checkGradients(device, (x, y) => x.add(y).tanh(), [a, b]);
 });
+
+// ---- forward values ----
+
+const UNARY_VALUES: [string, (x: Tensor) => Tensor, (v: number) => number][] = [
+  ['exp', (x) => x.exp(), Math.exp], ['tanh', (x) => x.tanh(), Math.tanh], ['abs', (x) => x.abs(), Math.abs],
+  ['sigmoid', (x) => x.sigmoid(), (v) => 1 / (1 + Math.exp(-v))], ['relu', (x) => x.relu(), (v) => Math.max(v, 0)],
+  ['square', (x) => x.square(), (v) => v * v], ['neg', (x) => x.neg(), (v) => -v],
+  ['log of |x|+0.1', (x) => x.abs().add(0.1).log(), (v) => Math.log(Math.abs(v) + 0.1)],
+  ['rsqrt of |x|+0.1', (x) => x.abs().add(0.1).rsqrt(), (v) => 1 / Math.sqrt(Math.abs(v) + 0.1)],
+  ['clamp(-0.5, 0.3)', (x) => x.clamp(-0.5, 0.3), (v) => Math.min(Math.max(v, -0.5), 0.3)],
+  ['pow(3)', (x) => x.pow(3), (v) => v ** 3],
+];
+
+forEachBackend('elementwise ops equal Math on random shapes', async (device) => {
+  await fc.assert(fc.asyncProperty(shapeArb(0, 3), fc.constantFrom(...UNARY_VALUES), seedArb, async (shape, [name, op, ref], seed) => {
+    const x = noGrad(() => randomTensor(shape, seed, { requiresGrad: false }).to(workDType(device)).to(device));
+    const xs = await valuesOf(x);
+    assertAllClose(await valuesOf(op(x)), xs.map(ref), { ...tolFor(workDType(device)), what: name });
+  }), { numRuns: 30 });
+});
+
+// ---- laws ----
+
+/** a and b where b broadcasts to a (never swapped: the law expands b to a's shape). */
+const expandablePairArb = shapeArb(0, 3).chain((shape) =>
+  fc.tuple(fc.constant(shape), fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }))
+    .map(([a, drop, ones]) => [a, a.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d))] as const));
+
+const BROADCAST_OPS: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+  ['add', (a, b) => a.add(b)], ['sub', (a, b) => a.sub(b)], ['mul', (a, b) => a.mul(b)], ['div', (a, b) => a.div(b)], ['maximum', (a, b) => maximum(a, b)],
+];
+
+forEachBackend('broadcasting equals explicit expand, forward and backward', async (device) => {
+  await fc.assert(fc.asyncProperty(expandablePairArb, fc.constantFrom(...BROADCAST_OPS), seedArb, async ([sa, sb], [, op], seed) => {
+    const tol = tolFor(workDType(device));
+    const a1 = on(device, randomTensor(sa, seed), true), b1 = on(device, randomTensor(sb, seed + 1, { awayFromZero: 0.5 }), true);
+    const a2 = on(device, randomTensor(sa, seed), true), b2 = on(device, randomTensor(sb, seed + 1, { awayFromZero: 0.5 }), true);
+    const implicit = op(b1, a1); // the smaller operand on the left too
+    const explicit = op(b2.expand(sa), a2);
+    assertAllClose(await valuesOf(implicit), await valuesOf(explicit), { ...tol, what: 'forward' });
+    const g = on(device, randomTensor(sa, seed + 2));
+    implicit.backward(g);
+    explicit.backward(g);
+    assertAllClose(await valuesOf(b1.grad!), await valuesOf(b2.grad!), { ...tol, what: 'grad of the broadcast operand' });
+    assertAllClose(await valuesOf(a1.grad!), await valuesOf(a2.grad!), { ...tol, what: 'grad of the full operand' });
+  }), { numRuns: 30 });
+});
+
+// ---- PyTorch fixtures ----
+
+fixtureTests('elementwise');
