@@ -3,9 +3,18 @@
 import { isFloat } from './dtype.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
 import { shapeStr } from './layout.js';
-import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
+import { notDifferentiable, type Op } from './ops/op.js';
 import type { Tensor } from './tensor.js';
 import { full } from './creation.js';
+
+/** A recorded op application: what backward needs to carry the gradient to the op's inputs. */
+export interface GraphNode {
+  readonly op: Op<any, any>;
+  readonly inputs: readonly Tensor[];
+  attrs: unknown;
+  saved: unknown;
+  freed: boolean;
+}
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
 export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {

@@ -4,9 +4,8 @@ import { allocArray, assertDType, isFloat, type DType, type TypedArray } from '.
 import { getDevice, Storage, type Device, type DeviceName } from './device.js';
 import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
-import type { GraphNode } from './ops/op.js';
 import { keep, trackTensor } from './scope.js';
-import { runBackward } from './autograd.js';
+import { runBackward, type GraphNode } from './autograd.js';
 import { isGradEnabled } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';

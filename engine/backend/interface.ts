@@ -1,6 +1,6 @@
 // The backend interface: the small set of kernels every backend answers for. Ops (engine/ops) are
 // written against these; a backend that claims a kernel must implement it or `tsc` fails.
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import type { Layout } from '../layout.js';
 
 /** A typed array read through a layout (strides may be 0 for broadcast, or permuted). */
@@ -67,5 +67,12 @@ export interface Backend {
   readonly kernels: Partial<AsyncKernels>;
   /** What the backend runs on, for reports (e.g. 'gpu.js webgpu'). */
   describe(): string;
+  /**
+   * Allocation hook: an array for a new storage from the backend's own memory (the cpu backend puts large
+   * float32 storages in wasm memory, where its kernels use them without copies), or null for an ordinary array.
+   */
+  alloc?(dtype: DType, length: number): TypedArray | null;
+  /** Takes back an array from `alloc`; false (and nothing done) for any other array. */
+  free?(a: TypedArray): boolean;
   dispose?(): void;
 }

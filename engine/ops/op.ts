@@ -26,11 +26,3 @@ export interface Op<A = undefined, S = undefined> {
 export function defineOp<A = undefined, S = undefined>(op: Op<A, S>): Op<A, S> {
   return op;
 }
-
-export interface GraphNode {
-  readonly op: Op<any, any>;
-  readonly inputs: readonly Tensor[];
-  attrs: unknown;
-  saved: unknown;
-  freed: boolean;
-}

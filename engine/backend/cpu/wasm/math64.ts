@@ -2,7 +2,7 @@
 // inputs to float64, evaluate here, and round once back to float32, so every result is within about half
 // a float32 ulp of the truth, tails included (erfc's fit below is good to 1e-11 relative).
 import { Code, T } from './emitter.js';
-import { Locals } from './rows-kernel.js';
+import { Locals } from './emit-helpers.js';
 
 /** An emission context: the function body and its locals. Every helper pops its inputs and pushes one f64x2. */
 export interface Ctx { k: Code; L: Locals }
