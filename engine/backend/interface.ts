@@ -54,10 +54,11 @@ export interface Kernels<R = void> {
   scatterAdd(src: View, axis: number, index: View, out: TypedArray, outShape: readonly number[]): R;
 }
 
-export type KernelName = keyof Kernels;
-
 export type SyncKernels = Kernels<void>;
 export type AsyncKernels = Kernels<void | Promise<void>>;
+
+/** The kernels a backend claims, each required: a backend that claims a kernel it lacks fails `tsc`. */
+export type ClaimedKernels<C extends keyof Kernels> = { readonly [K in C]: AsyncKernels[K] };
 
 /** A backend: a full kernel set (cpu) or a partial one that falls back to cpu for the rest. */
 export interface Backend {
