@@ -5,7 +5,6 @@ import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js
 import { shapeStr } from './layout.js';
 import { notDifferentiable, type Op } from './ops/op.js';
 import type { Tensor } from './tensor.js';
-import { full } from './creation.js';
 
 /** A recorded op application: what backward needs to carry the gradient to the op's inputs. */
 export interface GraphNode {
@@ -73,16 +72,14 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
     throw new Error(`backward: the gradient must be a Tensor, got ${grad === null ? 'null' : typeof grad}; options go second: t.backward(undefined, { retainGraph: true })`);
   }
   if (grad === undefined) {
-    if (root.size !== 1) {
-      throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
-    }
+    // Tensor.backward passes the implicit gradient (1) of a one-element output
+    throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
   } else if (grad.shape.join() !== root.shape.join()) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
-    const seed = grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device });
-    grads.set(root, seed);
+    grads.set(root, grad);
     const order = topologicalOrder(root);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];

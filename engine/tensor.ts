@@ -141,7 +141,9 @@ export class Tensor {
   }
 
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    runBackward(this, grad, options.retainGraph ?? false);
+    // the implicit gradient of a one-element output is 1 (made here, so autograd.ts needs no creation import)
+    const seed = grad === undefined && this.size === 1 ? Tensor.fromArray(allocArray(this.dtype, 1).fill(1), this.shape, this.storage.device) : grad;
+    runBackward(this, seed, options.retainGraph ?? false);
   }
 
   /** Same data, cut from the graph. */
