@@ -8,7 +8,7 @@ import type { Tensor } from './tensor.js';
 
 /** A recorded op application: what backward needs to carry the gradient to the op's inputs. */
 export interface GraphNode {
-  readonly op: Op<any, any>;
+  readonly op: Op<any, any, any>;
   readonly inputs: readonly Tensor[];
   attrs: unknown;
   saved: unknown;
@@ -16,7 +16,7 @@ export interface GraphNode {
 }
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
-export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {
+export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inputs: In, attrs: A): Tensor {
   const result = noGrad(() => op.forward(inputs, attrs));
   const [out, saved] = Array.isArray(result) ? (result as readonly [Tensor, S]) : [result as Tensor, undefined];
   if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
@@ -97,7 +97,11 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
       }
       if (node.op.backward === notDifferentiable) continue;
       const needsGrad = node.inputs.map((x) => x.requiresGrad);
-      const inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      const inGrads: readonly (Tensor | null | undefined)[] = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      if (inGrads.length !== node.inputs.length) {
+        // built-in rules are held to this by their types (Grads); a user's defineOp is checked here
+        throw new Error(`backward of ${node.op.name}: returned ${inGrads.length} gradient(s) for ${node.inputs.length} input(s); return one per input, in input order, with null where no gradient flows`);
+      }
       node.inputs.forEach((x, k) => {
         const gk = inGrads[k];
         if (!needsGrad[k] || gk === null || gk === undefined) return;

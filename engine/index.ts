@@ -17,7 +17,7 @@ export { cat, stack } from './ops/movement.js';
 export { matmul } from './ops/matmul.js';
 export { softmaxComposed, logSoftmaxComposed } from './ops/softmax.js';
 export { layerNormComposed } from './ops/layernorm.js';
-export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn } from './ops/op.js';
+export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn, type Grads } from './ops/op.js';
 export { apply } from './autograd.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
 export type { Backend, Kernels, View } from './backend/interface.js';

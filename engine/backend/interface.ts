@@ -12,7 +12,7 @@ export interface View {
 export type UnaryOp =
   | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'reciprocal' | 'square'
   | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf' | 'gelu' | 'geluTanh'
-  | 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad' | 'isNonFinite';
+  | 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad';
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'

@@ -41,7 +41,6 @@ const UNARY: Record<UnaryOp, (dtype: DType) => string> = {
     `H.geluTanhGrad(v0)`,
   // erf'(x) = 2/√π e^{-x²}
   erfGrad: () => '1.1283791670955126 * Math.exp(-v0 * v0)',
-  isNonFinite: () => '(Number.isFinite(v0) ? 0 : 1)',
 };
 
 const BINARY: Record<BinaryOp, string | ((dtype: DType) => string)> = {
