@@ -2,7 +2,7 @@
 // reversed walk, so a chain of any length runs without recursion.
 import { isFloat } from './dtype.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
-import { shapeStr } from './layout.js';
+import { sameShape, shapeStr } from './layout.js';
 import { notDifferentiable, type Op } from './ops/op.js';
 import type { Tensor } from './tensor.js';
 
@@ -74,7 +74,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   if (grad === undefined) {
     // Tensor.backward passes the implicit gradient (1) of a one-element output
     throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
-  } else if (grad.shape.join() !== root.shape.join()) {
+  } else if (!sameShape(grad.shape, root.shape)) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
   noGrad(() => {
@@ -105,7 +105,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
       node.inputs.forEach((x, k) => {
         const gk = inGrads[k];
         if (!needsGrad[k] || gk === null || gk === undefined) return;
-        if (gk.shape.join() !== x.shape.join()) {
+        if (!sameShape(gk.shape, x.shape)) {
           throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
         }
         if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);

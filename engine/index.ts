@@ -5,7 +5,7 @@ export {
   type CreateOptions, type RandomOptions,
 } from './creation.js';
 export { type DType, type TypedArray } from './dtype.js';
-export { type Layout } from './layout.js';
+export { sameShape, type Layout } from './layout.js';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection, isAnomalyDetectionEnabled, detectAnomaly } from './grad-mode.js';
 export { scope, keep } from './scope.js';

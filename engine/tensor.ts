@@ -2,7 +2,7 @@
 // one-line calls into engine/ops, where each op declares its forward and backward together.
 import { allocArray, assertDType, isFloat, type DType, type TypedArray } from './dtype.js';
 import { getDevice, Storage, type Device, type DeviceName } from './device.js';
-import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
+import { contiguousLayout, contiguousStrides, isContiguous, numel, sameShape, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
 import { keep, trackTensor } from './scope.js';
 import { runBackward, type GraphNode } from './autograd.js';
@@ -111,7 +111,7 @@ export class Tensor {
 
   set grad(g: Tensor | null) {
     if (g !== null) {
-      if (g.shape.join() !== this.shape.join()) throw new Error(`grad: assigned gradient has shape ${shapeStr(g.shape)}, expected ${shapeStr(this.layout.shape)}`);
+      if (!sameShape(g.shape, this.shape)) throw new Error(`grad: assigned gradient has shape ${shapeStr(g.shape)}, expected ${shapeStr(this.layout.shape)}`);
       keep(g);
     }
     this.gradValue?.dispose();

@@ -1,7 +1,7 @@
 // Fused layer normalisation over the trailing `normalizedShape` dims, with its composed reference.
 import { apply } from '../autograd.js';
 import { isFloat, type TypedArray } from '../dtype.js';
-import { shapeStr } from '../layout.js';
+import { sameShape, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
 import type { LayerNormInputs, Rule } from './table.js';
 import { contiguous } from './movement.js';
@@ -51,11 +51,11 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   if (!isFloat(x.dtype)) throw new Error(`layerNorm: expected a floating-point tensor, got ${x.dtype}`);
   const tail = x.shape.slice(x.ndim - ns.length);
-  if (ns.length > x.ndim || tail.join() !== ns.join()) {
+  if (ns.length > x.ndim || !sameShape(tail, ns)) {
     throw new Error(`layerNorm: normalizedShape ${shapeStr(ns)} does not match the trailing dimensions of the input ${shapeStr(x.shape)}`);
   }
   for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
-    if (p && p.shape.join() !== ns.join()) throw new Error(`layerNorm: ${name} has shape ${shapeStr(p.shape)}, expected ${shapeStr(ns)}`);
+    if (p && !sameShape(p.shape, ns)) throw new Error(`layerNorm: ${name} has shape ${shapeStr(p.shape)}, expected ${shapeStr(ns)}`);
     if (p && p.dtype !== x.dtype) throw new Error(`layerNorm: ${name} is ${p.dtype}, input is ${x.dtype}`);
   }
   if (!(eps >= 0)) throw new Error(`layerNorm: eps must be non-negative, got ${eps}`);

@@ -4,7 +4,7 @@ import { apply } from '../autograd.js';
 import { isFloat, type DType } from '../dtype.js';
 import { getDevice, Storage, type DeviceName } from '../device.js';
 import {
-  contiguousLayout, expandLayout, inferShape, isContiguous, normAxis, permuteLayout, reshapeLayout, shapeStr, sliceLayout, type Layout,
+  contiguousLayout, expandLayout, inferShape, isContiguous, normAxis, permuteLayout, reshapeLayout, sameShape, shapeStr, sliceLayout, type Layout,
 } from '../layout.js';
 import { Tensor } from '../tensor.js';
 import type { Rule } from './table.js';
@@ -84,7 +84,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`expand: sizes must be non-negative integers (-1 only keeps an existing dimension), got ${shapeStr(shape)} for a tensor of shape ${shapeStr(x.shape)}`);
   }
   expandLayout('expand', x.layout, target);
-  if (target.join() === x.shape.join()) return x;
+  if (sameShape(target, x.shape)) return x;
   return apply(expandOp, [x], { shape: target });
 }
 
@@ -260,7 +260,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error('stack: expected a non-empty list of tensors');
   const a = normAxis('stack', axis, tensors[0].ndim + 1);
   tensors.forEach((t, i) => {
-    if (t.shape.join() !== tensors[0].shape.join()) throw new Error(`stack: tensor ${i} has shape ${shapeStr(t.shape)}, tensor 0 has ${shapeStr(tensors[0].shape)}`);
+    if (!sameShape(t.shape, tensors[0].shape)) throw new Error(`stack: tensor ${i} has shape ${shapeStr(t.shape)}, tensor 0 has ${shapeStr(tensors[0].shape)}`);
   });
   return cat(tensors.map((t) => unsqueeze(t, a)), a);
 }

@@ -1,7 +1,7 @@
 // Reductions over any axes, with keepdim. The backward of a reduction broadcasts the gradient back.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
-import { normAxes, normAxis, shapeStr } from '../layout.js';
+import { normAxes, normAxis, sameShape, shapeStr } from '../layout.js';
 import { noGrad } from '../grad-mode.js';
 import { Tensor } from '../tensor.js';
 import { notDifferentiable } from './op.js';
@@ -22,7 +22,7 @@ function reduceForward(op: 'sum' | 'max' | 'min', x: Tensor, { axes, keepdim }: 
 
 /** Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting). */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.shape.join() === shape.join()) return g;
+  if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.layout.shape[i] !== 1)) axes.push(i);
