@@ -1,24 +1,39 @@
-// The engine's import graph, as it runs (the compiled JavaScript, where type-only imports are gone): the one
-// import circle allowed is Tensor ↔ ops (tensor.ts calls the ops, the ops build Tensors).
+// The engine's import graph as it runs: the one import circle allowed is Tensor ↔ ops (tensor.ts calls the ops,
+// the ops build Tensors). Read from the TypeScript sources (not dist/, where files of an older layout may linger);
+// type-only imports are left out, since they are gone from the compiled JavaScript.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-const engineDir = fileURLToPath(new URL('../../engine/', import.meta.url));
+const engineDir = fileURLToPath(new URL('../../../engine/', import.meta.url));
 
-/** file → the relative modules it imports or re-exports at run time (static and dynamic). */
+/** The relative modules a TypeScript source imports or re-exports at run time (static and dynamic). */
+function runtimeImports(src: string): string[] {
+  const specs: string[] = [];
+  for (const m of src.matchAll(/(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s*'(\.[^']+)'/g)) {
+    if (m[2]) continue; // import type / export type
+    const names = m[3].trim();
+    const braces = /^\{([^}]*)\}$/.exec(names);
+    // import { type A, type B } from ...: nothing left at run time
+    if (braces && braces[1].split(',').map((n) => n.trim()).filter(Boolean).every((n) => n.startsWith('type '))) continue;
+    specs.push(m[4]);
+  }
+  for (const m of src.matchAll(/import\('(\.[^']+)'\)/g)) specs.push(m[1]);
+  return specs;
+}
+
+/** file → the engine files it imports at run time, as paths relative to engine/ (foo.ts). */
 function importGraph(root: string): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, e.name);
       if (e.isDirectory()) walk(path);
-      else if (e.name.endsWith('.js')) {
-        const src = readFileSync(path, 'utf8');
-        const specs = [...src.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*'(\.[^']+)'|import\('(\.[^']+)'\)/g)].map((m) => m[1] ?? m[2]);
-        graph.set(relative(root, path), specs.map((s) => relative(root, normalize(join(dirname(path), s)))));
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const deps = runtimeImports(readFileSync(path, 'utf8')).map((s) => relative(root, normalize(join(dirname(path), s.replace(/\.js$/, '.ts')))));
+        graph.set(relative(root, path), deps);
       }
     }
   };
@@ -50,16 +65,22 @@ function importCircles(graph: Map<string, readonly string[]>): string[][] {
   return circles;
 }
 
-const allowed = (file: string): boolean => file === 'tensor.js' || file.startsWith('ops/');
+const allowed = (file: string): boolean => file === 'tensor.ts' || file.startsWith('ops/');
 
 test('the circle finder finds a circle of three and ignores a chain', () => {
   const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a', 'd']], ['d', []], ['e', ['d']]]);
   assert.deepEqual(importCircles(graph), [['a', 'b', 'c']]);
 });
 
+test('type-only imports are not run-time imports', () => {
+  const src = "import type { A } from './a.js';\nimport { type B, type C } from './b.js';\nimport { d, type E } from './d.js';\nexport type { F } from './f.js';\nexport { g } from './g.js';\nconst h = await import('./h.js');";
+  assert.deepEqual(runtimeImports(src), ['./d.js', './g.js', './h.js']);
+});
+
 test('the engine has no import circle other than Tensor ↔ ops', () => {
+  assert.ok(existsSync(join(engineDir, 'tensor.ts')), `expected the engine sources in ${engineDir}`);
   const graph = importGraph(engineDir);
-  assert.ok(graph.has('tensor.js') && graph.has('autograd.js'), `expected the compiled engine in ${engineDir}`);
+  assert.ok((graph.get('tensor.ts') ?? []).includes('autograd.ts'), 'the graph should hold tensor.ts → autograd.ts');
   const bad = importCircles(graph).filter((c) => !c.every(allowed));
   assert.deepEqual(bad, [], `import circles outside Tensor ↔ ops:\n${bad.map((c) => c.join(' → ')).join('\n')}`);
 });
