@@ -2,13 +2,21 @@
 // reversed walk, so a chain of any length runs without recursion.
 import { isFloat } from './dtype.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
-import { shapeStr } from './layout.js';
-import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
+import { sameShape, shapeStr } from './layout.js';
+import { notDifferentiable, type Op } from './ops/op.js';
 import type { Tensor } from './tensor.js';
-import { full } from './creation.js';
+
+/** A recorded op application: what backward needs to carry the gradient to the op's inputs. */
+export interface GraphNode {
+  readonly op: Op<any, any, any>;
+  readonly inputs: readonly Tensor[];
+  attrs: unknown;
+  saved: unknown;
+  freed: boolean;
+}
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
-export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {
+export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inputs: In, attrs: A): Tensor {
   const result = noGrad(() => op.forward(inputs, attrs));
   const [out, saved] = Array.isArray(result) ? (result as readonly [Tensor, S]) : [result as Tensor, undefined];
   if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
@@ -64,16 +72,14 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
     throw new Error(`backward: the gradient must be a Tensor, got ${grad === null ? 'null' : typeof grad}; options go second: t.backward(undefined, { retainGraph: true })`);
   }
   if (grad === undefined) {
-    if (root.size !== 1) {
-      throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
-    }
-  } else if (grad.shape.join() !== root.shape.join()) {
+    // Tensor.backward passes the implicit gradient (1) of a one-element output
+    throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
+  } else if (!sameShape(grad.shape, root.shape)) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
   noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
-    const seed = grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device });
-    grads.set(root, seed);
+    grads.set(root, grad);
     const order = topologicalOrder(root);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
@@ -91,11 +97,15 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
       }
       if (node.op.backward === notDifferentiable) continue;
       const needsGrad = node.inputs.map((x) => x.requiresGrad);
-      const inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      const inGrads: readonly (Tensor | null | undefined)[] = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      if (inGrads.length !== node.inputs.length) {
+        // built-in rules are held to this by their types (Grads); a user's defineOp is checked here
+        throw new Error(`backward of ${node.op.name}: returned ${inGrads.length} gradient(s) for ${node.inputs.length} input(s); return one per input, in input order, with null where no gradient flows`);
+      }
       node.inputs.forEach((x, k) => {
         const gk = inGrads[k];
         if (!needsGrad[k] || gk === null || gk === undefined) return;
-        if (gk.shape.join() !== x.shape.join()) {
+        if (!sameShape(gk.shape, x.shape)) {
           throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
         }
         if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);

@@ -8,10 +8,6 @@ export function isFloat(dtype: DType): boolean {
   return dtype !== 'int32';
 }
 
-export function bytesPerElement(dtype: DType): number {
-  return dtype === 'float64' ? 8 : 4;
-}
-
 export function allocArray(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32': return new Float32Array(size);

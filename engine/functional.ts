@@ -1,5 +1,5 @@
 // F: the functional API (torch.nn.functional), composed from ops.
-import { shapeStr } from './layout.js';
+import { sameShape, shapeStr } from './layout.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { rand } from './creation.js';
 import { Tensor } from './tensor.js';
@@ -66,7 +66,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     loss = picked.mul(-(1 - eps));
     if (eps > 0) loss = loss.sub(logp.sum(1).mul(eps / c));
   } else {
-    if (target.shape.join() !== logits.shape.join()) {
+    if (!sameShape(target.shape, logits.shape)) {
       const looksLikeLabels = target.ndim === 1 && target.dim(0) === n;
       throw new Error(`crossEntropy: a ${target.dtype} target must hold probabilities of the logits' shape ${shapeStr(logits.shape)}, got ${shapeStr(target.shape)}`
         + (looksLikeLabels ? `; class indices must be int32: tensor([...], { dtype: 'int32' }) (tensor() makes float32 by default)` : ''));
@@ -85,7 +85,7 @@ export interface KlDivOptions {
 /** KL(target ‖ input) with input as log-probabilities, pointwise t·(log t − input) (0 where t = 0), as torch's kl_div. */
 export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
   const reduction = options.reduction ?? 'mean';
-  if (input.shape.join() !== target.shape.join()) throw new Error(`klDiv: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  if (!sameShape(input.shape, target.shape)) throw new Error(`klDiv: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
   const pointwise = options.logTarget
     ? target.exp().mul(target.sub(input))
     : where(target.gt(0), target.mul(where(target.gt(0), target, 1).log().sub(input)), 0);
@@ -94,7 +94,7 @@ export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {})
 }
 
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  if (input.shape.join() !== target.shape.join()) throw new Error(`mseLoss: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  if (!sameShape(input.shape, target.shape)) throw new Error(`mseLoss: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
   const d = input.sub(target);
   return reduce(d.mul(d), options.reduction ?? 'mean', 'mseLoss');
 }

@@ -5,7 +5,7 @@ export {
   type CreateOptions, type RandomOptions, type ShapeLike,
 } from './creation.js';
 export { type DType, type TypedArray } from './dtype.js';
-export { type Layout } from './layout.js';
+export { sameShape, type Layout } from './layout.js';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection, isAnomalyDetectionEnabled, detectAnomaly } from './grad-mode.js';
 export { scope, keep } from './scope.js';
@@ -17,7 +17,7 @@ export { cat, stack } from './ops/movement.js';
 export { matmul } from './ops/matmul.js';
 export { softmaxComposed, logSoftmaxComposed } from './ops/softmax.js';
 export { layerNormComposed } from './ops/layernorm.js';
-export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn } from './ops/op.js';
+export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn, type Grads } from './ops/op.js';
 export { apply } from './autograd.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
 export type { Backend, Kernels, View } from './backend/interface.js';

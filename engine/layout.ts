@@ -173,6 +173,7 @@ export function inferShape(op: string, size: number, shape: readonly number[], f
   return out;
 }
 
+/** Whether two shapes are equal, dimension by dimension (no string building: it runs once per node in backward). */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -2,11 +2,10 @@
 // one-line calls into engine/ops, where each op declares its forward and backward together.
 import { allocArray, assertCastTarget, isFloat, type DType, type TypedArray } from './dtype.js';
 import { getDevice, Storage, type Device, type DeviceName } from './device.js';
-import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
+import { contiguousLayout, contiguousStrides, isContiguous, numel, sameShape, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
-import type { GraphNode } from './ops/op.js';
 import { keep, trackTensor } from './scope.js';
-import { runBackward } from './autograd.js';
+import { runBackward, type GraphNode } from './autograd.js';
 import { isGradEnabled } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
@@ -113,7 +112,7 @@ export class Tensor {
 
   set grad(g: Tensor | null) {
     if (g !== null) {
-      if (g.shape.join() !== this.shape.join()) throw new Error(`grad: assigned gradient has shape ${shapeStr(g.shape)}, expected ${shapeStr(this.layout.shape)}`);
+      if (!sameShape(g.shape, this.shape)) throw new Error(`grad: assigned gradient has shape ${shapeStr(g.shape)}, expected ${shapeStr(this.layout.shape)}`);
       keep(g);
     }
     this.gradValue?.dispose();
@@ -143,7 +142,9 @@ export class Tensor {
   }
 
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    runBackward(this, grad, options.retainGraph ?? false);
+    // the implicit gradient of a one-element output is 1 (made here, so autograd.ts needs no creation import)
+    const seed = grad === undefined && this.size === 1 ? Tensor.fromArray(allocArray(this.dtype, 1).fill(1), this.shape, this.storage.device) : grad;
+    runBackward(this, seed, options.retainGraph ?? false);
   }
 
   /** Same data, cut from the graph. */

@@ -1,5 +1,5 @@
 // Losses: cross-entropy with label smoothing and soft targets, and DeiT's distillation loss.
-import { F, type Tensor } from '../engine/index.js';
+import { F, sameShape, type Tensor } from '../engine/index.js';
 
 export interface CrossEntropyLossOptions {
   labelSmoothing?: number;
@@ -62,7 +62,7 @@ export class DistillationLoss {
     const base = this.baseCriterion(student, target);
     if (this.type === 'none') return { loss: base, base };
     if (!teacher) throw new Error(`DistillationLoss: type '${this.type}' needs the teacher's logits, got ${String(teacher)}`);
-    if (teacher.shape.join() !== student.shape.join()) {
+    if (!sameShape(teacher.shape, student.shape)) {
       throw new Error(`DistillationLoss: teacher logits ${JSON.stringify(teacher.shape)} and student logits ${JSON.stringify(student.shape)} differ in shape`);
     }
     const t = teacher.detach();

@@ -2,7 +2,7 @@
 // that require grad), named buffers (state that is saved but not trained) and named child modules;
 // dotted names (`blocks.0.attn.qkv.weight`) come from walking them in registration order: a module's
 // own parameters first, then each child's, as torch's named_parameters().
-import { keep, noGrad, Tensor, type DType, type DeviceName } from '../engine/index.js';
+import { keep, noGrad, sameShape, Tensor, type DType, type DeviceName } from '../engine/index.js';
 
 export type StateDict = Map<string, Tensor>;
 export type StateDictLike = Map<string, Tensor> | Record<string, Tensor>;
@@ -168,7 +168,7 @@ export abstract class Module {
       const dst = own.get(k);
       if (!dst) continue;
       if (!(src instanceof Tensor)) problems.push(`  '${k}': expected a Tensor, got ${typeof src}`);
-      else if (src.shape.join() !== dst.shape.join()) problems.push(`  '${k}': shape [${src.shape.join(', ')}] in the state dict, [${dst.shape.join(', ')}] in the module`);
+      else if (!sameShape(src.shape, dst.shape)) problems.push(`  '${k}': shape [${src.shape.join(', ')}] in the state dict, [${dst.shape.join(', ')}] in the module`);
     }
     if (strict) {
       if (missingKeys.length) problems.push(`  missing keys: ${missingKeys.join(', ')}`);

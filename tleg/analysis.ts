@@ -3,7 +3,7 @@
 //   θ_A = Σ (x_i − x̄)(W_i − W̄) / Σ (x_i − x̄)²,   θ_B = W̄ − θ_A x̄
 // and per tensor R² = 1 − SS_res / SS_tot (sums over elements and blocks; 1 when SS_tot = 0, a constant
 // being a line) and the relative residual ‖W − (θ_B + x θ_A)‖ / ‖W‖.
-import { tensor, type Tensor } from '../engine/index.js';
+import { sameShape, tensor, type Tensor } from '../engine/index.js';
 import type { ViTConfig } from '../model/configs.js';
 import { readSafetensors } from '../model/io/index.js';
 import { blockTensorNames, checkLearngene, sharedShapes, type Learngene } from './learngene.js';
@@ -92,7 +92,7 @@ export function fitLearngene(stateDict: StateLike, options: { config?: Partial<V
     for (let i = 0; i < depth; i++) {
       const t = state.get(`blocks.${i}.${name}`);
       if (!t) throw new Error(`fitLearngene: missing "blocks.${i}.${name}"`);
-      if (i > 0 && t.shape.join() !== shape.join()) {
+      if (i > 0 && !sameShape(t.shape, shape)) {
         throw new Error(`fitLearngene: "blocks.${i}.${name}" has shape [${t.shape.join(', ')}], block 0 has [${shape.join(', ')}]`);
       }
       dtype = t.dtype; shape = t.shape;

@@ -1,6 +1,7 @@
 // The optimiser base: parameter groups, per-parameter state, zeroGrad and state dicts (torch.optim.Optimizer).
-// Subclasses implement `updateParam`, one parameter at a time; they keep their buffers in `state`.
-import { Tensor, keep, noGrad, scope, type TypedArray } from '../../engine/index.js';
+// Subclasses implement one parameter's update twice, `updateHost` (a fused loop over cpu arrays) and `updateTensor`
+// (tensor ops, any device); they keep their buffers in `state`.
+import { Tensor, keep, noGrad, sameShape, scope, type TypedArray } from '../../engine/index.js';
 
 /** What a caller passes for one group: the tensors plus any hyperparameter that overrides the defaults. */
 export interface ParamGroupInput {
@@ -141,7 +142,7 @@ export abstract class Optimizer<H extends BaseHyper> {
       for (const [k, v] of Object.entries(st)) {
         if (typeof v === 'number') { copy[k] = v; continue; }
         if (!(v instanceof Tensor)) throw new Error(`${where}: parameter ${key}: state "${k}" must be a number or a Tensor`);
-        if (v.shape.join() !== p.shape.join()) {
+        if (!sameShape(v.shape, p.shape)) {
           throw new Error(`${where}: parameter ${key}: state "${k}" has shape [${v.shape}], the parameter [${p.shape}]`);
         }
         const buf = this.buffer(p);

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   layerNormBackwardF32, layerNormF32, matmulF32, setWasmThreads, softmaxBackwardF32, softmaxF32, wasmAvailable,
-} from '../../engine/backend/wasm/index.js';
-import { workerChunkCount } from '../../engine/backend/wasm/pool.js';
-import { KERNELS, RELAXED, runtime } from '../../engine/backend/wasm/runtime.js';
-import { tuning } from '../../engine/backend/wasm/matmul.js';
+} from '../../engine/backend/cpu/wasm/index.js';
+import { workerChunkCount } from '../../engine/backend/cpu/wasm/pool.js';
+import { KERNELS, RELAXED, runtime } from '../../engine/backend/cpu/wasm/runtime.js';
+import { tuning } from '../../engine/backend/cpu/wasm/matmul.js';
 import { uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';

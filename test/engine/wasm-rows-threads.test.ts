@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   layerNormBackwardF32, layerNormF32, setWasmThreads, softmaxBackwardF32, softmaxF32, wasmAvailable,
-} from '../../engine/backend/wasm/index.js';
-import { threadCount, workerChunkCount } from '../../engine/backend/wasm/pool.js';
-import { runtime } from '../../engine/backend/wasm/runtime.js';
+} from '../../engine/backend/cpu/wasm/index.js';
+import { threadCount, workerChunkCount } from '../../engine/backend/cpu/wasm/pool.js';
+import { runtime } from '../../engine/backend/cpu/wasm/runtime.js';
 import { uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';

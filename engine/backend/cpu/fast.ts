@@ -1,10 +1,10 @@
 // Fast float32 paths for the cpu backend: WebAssembly SIMD kernels emitted at run time
-// (engine/backend/wasm). float64 and the kernels below fall back to the TypeScript reference.
+// (engine/backend/cpu/wasm). float64 and the kernels below fall back to the TypeScript reference.
 import type { TypedArray } from '../../dtype.js';
 import {
   geluBackwardF32, layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, unaryF32, WASM_UNARY,
   wasmAvailable, type WasmUnaryOp,
-} from '../wasm/index.js';
+} from './wasm/index.js';
 import type { BinaryOp, SyncKernels, UnaryOp, View } from '../interface.js';
 import { isContiguous, numel } from '../../layout.js';
 import { matmulReference } from './matmul.js';

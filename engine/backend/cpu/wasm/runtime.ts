@@ -1,7 +1,7 @@
 // The one shared wasm memory, the emitted module, and its instantiation (main thread and workers alike).
 import { setFlagsFromString } from 'node:v8';
 import { buildModule, ConstPool, FuncDef } from './emitter.js';
-import { CONST_BYTES, CTRL_BYTES } from './matmul.js';
+import { CONST_BYTES, CTRL_BYTES } from './protocol.js';
 import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';

@@ -1,6 +1,6 @@
 // Emitted wasm for layernorm over the last axis of a contiguous [rows, cols] f32 array.
 import { Code, FuncDef, T } from './emitter.js';
-import { Locals, forCols, forRows, reduce, splat } from './rows-kernel.js';
+import { Locals, forCols, forRows, reduce, splat } from './emit-helpers.js';
 
 // y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps), var the biased variance of the row
 function layerNorm(): FuncDef {

@@ -1,8 +1,9 @@
-// A GEMM worker: instantiates the shared module on the shared memory and takes chunks whenever the
-// main thread bumps the generation counter.
+// A worker thread of the pool: instantiates the shared module on the shared memory and takes chunks of
+// whatever job (GEMM, elementwise, rows) the main thread posts when it bumps the generation counter.
 import { workerData } from 'node:worker_threads';
 import { instantiate } from './runtime.js';
-import { Ctl, CTRL_BYTES, drainChunks, ThreadState } from './matmul.js';
+import { Ctl, CTRL_BYTES } from './protocol.js';
+import { drainChunks, type ThreadState } from './dispatch.js';
 
 const { module, memory, thread } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; thread: number };
 const ex = instantiate(module, memory);

@@ -1,9 +1,9 @@
 // Emitted wasm for float32 elementwise kernels with transcendental math: two elements per step, widened
 // to f64x2, evaluated by math64.ts, rounded once back to float32. Also the chunk runner for threaded jobs.
 import { Code, ConstPool, FuncDef, T } from './emitter.js';
-import { Locals } from './rows-kernel.js';
+import { Locals } from './emit-helpers.js';
 import * as M from './math64.js';
-import { Ctl } from './matmul.js';
+import { Ctl } from './protocol.js';
 import type { Exports } from './runtime.js';
 
 /** The unary ops with a wasm kernel; the index is the op id stored in a threaded job. */

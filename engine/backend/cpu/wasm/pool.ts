@@ -2,7 +2,8 @@
 // like any worker, then blocks on Atomics.wait until the chunks the workers took are done.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { Ctl, drainChunks, LOCKED, runChunk, ThreadState } from './matmul.js';
+import { Ctl, LOCKED } from './protocol.js';
+import { drainChunks, runChunk, type ThreadState } from './dispatch.js';
 import { Runtime } from './runtime.js';
 
 let threads = Math.max(1, availableParallelism());
@@ -59,5 +60,5 @@ export function runJob(rt: Runtime, c: Int32Array, n: number, first?: () => void
   drainChunks(rt.ex, c, 0, mainState);
   for (let d = Atomics.load(c, Ctl.done); d < total; d = Atomics.load(c, Ctl.done)) Atomics.wait(c, Ctl.done, d);
   Atomics.store(c, Ctl.counter, LOCKED);
-  if (c[Ctl.failed]) throw new Error('wasm matmul: a worker thread failed');
+  if (c[Ctl.failed]) throw new Error(`wasm: a worker thread failed while running a ${['matmul', 'elementwise', 'rows'][c[Ctl.kind]]} job`);
 }

@@ -2,7 +2,8 @@
 // inputs to float64, evaluate here, and round once back to float32, so every result is within about half
 // a float32 ulp of the truth, tails included (erfc's fit below is good to 1e-11 relative).
 import { Code, T } from './emitter.js';
-import { Locals } from './rows-kernel.js';
+import { Locals } from './emit-helpers.js';
+import { GELU_C, GELU_K } from '../special.js';
 
 /** An emission context: the function body and its locals. Every helper pops its inputs and pushes one f64x2. */
 export interface Ctx { k: Code; L: Locals }
@@ -144,8 +145,6 @@ export function sigmoid(c: Ctx, x: number): void {
   k.f64x2Add().f64x2Div();
 }
 
-const GELU_K = Math.sqrt(2 / Math.PI);
-const GELU_C = 0.044715;
 
 /** Pushes E = e^{−2u}, u = k(x + 0.044715x³); ½(1 + tanh u) = 1/(1 + E) keeps the lower tail relative. */
 function geluTanhE(c: Ctx, x: number): void {

@@ -3,29 +3,7 @@
 // counter, packs what the chunk needs into its own scratch, runs the kernel, and copies its rows of C out.
 import { Exports, KERNELS } from './runtime.js';
 import { UNROLL } from './matmul-kernel.js';
-import { runElementwiseChunk } from './elementwise-kernel.js';
-import { runRowsChunk } from './rows-kernel.js';
-
-/** Int32 slots of the control block at address 0 of the shared memory. */
-export const enum Ctl {
-  gen, counter, done, total, failed, jobId, kernel, aBase, aBS, aRS, aCS, bBase, bBS, bRS, bCS,
-  outBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks,
-  /** JobKind of the job in the block; the ew* slots describe an elementwise job (elementwise-kernel.ts) */
-  kind, ewOp, ewIn0, ewIn1, ewOut, ewCount, ewChunk,
-  /**
-   * a row job (rows-kernel.ts): RowOp, input addresses, output address, rows, cols, rows per chunk, and how
-   * many rows the main thread has staged so far (it copies them in while the workers start computing)
-   */
-  rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady,
-  /** a layernorm row job's other operands (runLayerNormRows in rows-kernel.ts) */
-  rowArg0, rowArg1, rowArg2, rowArg3, rowArg4, size,
-}
-export const enum JobKind { matmul = 0, elementwise = 1, rows = 2 }
-export const CTRL_BYTES = 256;
-/** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
-export const CONST_BYTES = 4096;
-export const DATA_BASE = CTRL_BYTES + CONST_BYTES;
-export const LOCKED = 1 << 30;
+import { Ctl } from './protocol.js';
 
 export interface Plan {
   kernel: number; MC: number; KC: number; kBlocks: number; Np: number; chunksPerBatch: number; scratchBytes: number;
@@ -65,9 +43,8 @@ export function plan(batch: number, M: number, N: number, K: number, threads: nu
 /** Per-thread memory of which B is already packed in this thread's scratch. */
 export interface ThreadState { jobId: number; packedBatch: number }
 
-export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: number, st: ThreadState): void {
-  if (c[Ctl.kind] === JobKind.elementwise) return runElementwiseChunk(ex, c, chunk);
-  if (c[Ctl.kind] === JobKind.rows) return runRowsChunk(ex, c, chunk);
+/** Runs chunk `chunk` of the GEMM job in the control block: one batch item × up to MC rows of C. */
+export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread: number, st: ThreadState): void {
   const kernel = c[Ctl.kernel], { mr, nr } = KERNELS[kernel];
   const M = c[Ctl.M], N = c[Ctl.N], K = c[Ctl.K], MC = c[Ctl.MC], KC = c[Ctl.KC];
   const cpb = c[Ctl.chunksPerBatch];
@@ -99,22 +76,4 @@ export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: numb
     gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, q > 0 ? 1 : 0);
   }
   if (!direct) ex.copyRows(cBuf, Np * 4, cOut, N * 4, rows, N * 4);
-}
-
-/** Takes chunks from the shared counter until none are left; used by the main thread and the workers. */
-export function drainChunks(ex: Exports, c: Int32Array, thread: number, st: ThreadState): void {
-  for (;;) {
-    const chunk = Atomics.add(c, Ctl.counter, 1);
-    if (chunk >= c[Ctl.total]) return;
-    try {
-      runChunk(ex, c, chunk, thread, st);
-      if (thread > 0) Atomics.add(c, Ctl.workerChunks, 1);
-    } catch (e) {
-      Atomics.store(c, Ctl.failed, 1);
-      if (thread === 0) throw e;
-    } finally {
-      Atomics.add(c, Ctl.done, 1);
-      Atomics.notify(c, Ctl.done);
-    }
-  }
 }

@@ -1,15 +1,9 @@
 // Emitted wasm for row-wise kernels over contiguous [rows, cols] f32 (softmax here, layernorm beside it),
 // forward and backward. Columns go eight, then four at a time, then a scalar tail; exp is a polynomial in wasm.
 import { Code, FuncDef, T } from './emitter.js';
-import { Ctl, DATA_BASE } from './matmul.js';
+import { forColsUnrolled, forRows, Locals, reduce, rowEnds, splat } from './emit-helpers.js';
+import { Ctl, DATA_BASE } from './protocol.js';
 import type { Exports } from './runtime.js';
-
-/** Hands out local indices after the parameters. */
-class Locals {
-  readonly types: T[] = [];
-  constructor(private readonly nParams: number) {}
-  add(t: T): number { this.types.push(t); return this.nParams + this.types.length - 1; }
-}
 
 // exp(d) for d ≤ 0 (d = x − rowmax) = 2^n · e^r with n = round(d·log2 e), r = d − n·ln 2 (ln 2 split in two so
 // n·ln2_hi is exact) and e^r = 1 + c1 r + ... + c5 r⁵: XNNPACK's rr2-p5 coefficients, 9.2e-8 relative on
@@ -24,7 +18,6 @@ const TABLE = [Math.LOG2E, ROUND_MAGIC, 0.693359375, -2.12194440e-4, EXP_MIN, ..
 const [LOG2E, MAGIC, LN2_HI, LN2_LO, MIN, C5, C4, C3, C2, C1, ONE] = TABLE.keys();
 /** The softmax kernels' constants, four lanes each; the caller stages them at byte address DATA_BASE. */
 export const SOFTMAX_TABLE = new Float32Array(TABLE.flatMap((x) => [x, x, x, x]));
-const splat = (x: number): [number, number, number, number] => [x, x, x, x];
 
 /**
  * Pushes constant i of TABLE. V8 11.3 rebuilds every v128.const inside the loop (3 instructions each), so the
@@ -69,66 +62,6 @@ function emitExp(k: Code, c: Constants, t: { d: number; t: number; n: number; r:
   // · 2^n: add n to the exponent field (n·2^23 from the low bits of t; the result stays normal above EXP_MIN)
   k.get(t.t).i32(23).i32x4Shl().i32x4Add();
   k.get(t.d); c(MIN); k.f32x4Lt().v128AndNot();
-}
-
-/** Horizontal sum (or max) of the v128 in local v, pushed as f32. */
-function reduce(k: Code, v: number, op: 'add' | 'max'): void {
-  k.get(v).f32x4ExtractLane(0);
-  for (let l = 1; l < 4; l++) {
-    k.get(v).f32x4ExtractLane(l);
-    if (op === 'add') k.f32Add(); else k.f32Max();
-  }
-}
-
-/** Emits `while (j < end) { body(); j += step }` (j in bytes, not reset). */
-function loopCols(k: Code, j: number, end: number, step: number, body: () => void): void {
-  k.block().loop();
-  k.get(j).get(end).i32GeS().brIf(1);
-  body();
-  k.get(j).i32(step).i32Add().set(j);
-  k.br(0).end().end();
-}
-
-/**
- * Emits a pass over one row: j runs over byte offsets; vec() is emitted for each 4 columns, tail() for
- * each leftover column. Both may read j.
- */
-function forCols(k: Code, j: number, vecEnd: number, rowEnd: number, vec: () => void, tail: () => void): void {
-  k.i32(0).set(j);
-  loopCols(k, j, vecEnd, 16, vec);
-  loopCols(k, j, rowEnd, 4, tail);
-}
-
-/**
- * Like forCols, unrolled: vec(off, acc) handles the 4 columns at byte j + off, twice per step (off 0 and 16,
- * acc 0 and 1: two accumulators hide a reduction's latency, and each step pays the loop's overhead once).
- */
-function forColsUnrolled(k: Code, j: number, ends: { vec2: number; vec: number; row: number },
-                         vec: (off: number, acc: number) => void, tail: () => void): void {
-  k.i32(0).set(j);
-  loopCols(k, j, ends.vec2, 32, () => { vec(0, 0); vec(16, 1); });
-  loopCols(k, j, ends.vec, 16, () => vec(0, 0));
-  loopCols(k, j, ends.row, 4, tail);
-}
-
-/** Emits `for row in rows` around body(); each pointer local in `ptrs` advances by rowBytes per row. */
-function forRows(k: Code, rows: number, rowBytes: number, ptrs: number[], body: () => void): void {
-  k.block();
-  k.get(rows).i32(0).i32LeS().brIf(0);
-  k.loop();
-  body();
-  for (const p of ptrs) k.get(p).get(rowBytes).i32Add().set(p);
-  k.get(rows).i32(1).i32Sub().tee(rows).brIf(0);
-  k.end().end();
-}
-
-/** Sets the row-length locals: bytes per row, and the byte ends of the 8-wide and 4-wide column loops. */
-function rowEnds(k: Code, L: Locals, cols: number): { row: number; vec2: number; vec: number } {
-  const ends = { row: L.add(T.i32), vec2: L.add(T.i32), vec: L.add(T.i32) };
-  k.get(cols).i32(2).i32Shl().set(ends.row);
-  k.get(ends.row).i32(-32).and_().set(ends.vec2);
-  k.get(ends.row).i32(-16).and_().set(ends.vec);
-  return ends;
 }
 
 // softmax(x) = exp(x − max) / sum exp(x − max), in three passes over the row (it stays in L1): max; exp,
@@ -185,8 +118,6 @@ function softmaxBackward(): FuncDef {
   });
   return { name: 'softmaxBackward', params: [T.i32, T.i32, T.i32, T.i32, T.i32], locals: L.types, body: k };
 }
-
-export { Locals, emitExp, forCols, forRows, reduce, splat };
 
 /** fused: the exp uses relaxed SIMD multiply-adds (only where the engine has relaxed SIMD on). */
 export function emitSoftmaxKernels(fused = false): FuncDef[] {

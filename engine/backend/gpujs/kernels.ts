@@ -1,13 +1,18 @@
-// The gpujs device: matmul, softmax and layernorm (forward and backward) as gpu.js kernels in webgpu,
-// webasm or cpu mode; every other kernel, and float64 work, falls back to the cpu kernels.
-import type { TypedArray } from '../dtype.js';
-import type { AsyncKernels, Backend, View } from './interface.js';
-import { cpuKernels } from './cpu/index.js';
-import { createGpuKernels, disposeGpuKernels, availableGpuModes, type GpuKernels, type GpuMode } from './gpujs/index.js';
-import { webGpuAdapterName } from './gpujs/setup.js';
+// The gpujs backend's kernels: matmul, softmax and layernorm (forward and backward) as gpu.js kernels, implementing
+// the engine's Kernels interface directly; float64, log-softmax and one-column layernorm backward run the cpu kernel.
+import type { TypedArray } from '../../dtype.js';
+import type { ClaimedKernels, View } from '../interface.js';
+import { cpuKernels } from '../cpu/index.js';
+import type { Op } from './cache.js';
+import { matmulOp } from './matmul.js';
+import { layerNormBackwardOp, layerNormOp, softmaxBackwardOp, softmaxOp } from './rows.js';
+import type { GpuMode } from './setup.js';
 
-/** The kernels the gpujs backend answers for; `satisfies` makes a claimed-but-missing kernel a tsc error. */
-type Claimed = 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward';
+/** The kernels the gpujs backend answers for; ClaimedKernels makes a claimed-but-missing kernel a tsc error. */
+export type GpujsClaim = 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward';
+
+/** Runs a gpu.js op: synchronously (webasm, cpu) or as a Promise (webgpu). */
+export type OpRunner = <R>(op: Op<R>) => R | Promise<R>;
 
 function f32(...arrays: (TypedArray | null)[]): boolean {
   return arrays.every((a) => a === null || a instanceof Float32Array);
@@ -37,26 +42,27 @@ function then<T>(r: T | Promise<T>, fn: (v: T) => void): void | Promise<void> {
   return r instanceof Promise ? r.then(fn) : fn(r);
 }
 
-export function gpujsKernels(gk: GpuKernels): { [K in Claimed]: AsyncKernels[K] } {
+export function gpujsKernels(mode: GpuMode, run: OpRunner): ClaimedKernels<GpujsClaim> {
   return {
     matmul: (a, b, out, batch, M, N, K) => {
       if (!f32(a.data, b.data, out)) return cpuKernels.matmul(a, b, out, batch, M, N, K);
       const A = asDense(a, M, K);
       const B = asDense(b, K, N);
-      return then(gk.matmul(A.data, B.data, A.batch, B.batch, M, K, N, A.trans, B.trans), (r) => out.set(r));
+      const shape = { aBatch: A.batch, bBatch: B.batch, M, K, N, transA: A.trans, transB: B.trans };
+      return then(run(matmulOp(mode, A.data, B.data, shape)), (r) => out.set(r));
     },
     softmax: (x, out, rows, cols, log) => {
       // gpu.js computes softmax; log-softmax and float64 stay on the cpu kernel
       if (log || !f32(x, out)) return cpuKernels.softmax(x, out, rows, cols, log);
-      return then(gk.softmax(x.subarray(0, rows * cols) as Float32Array, rows, cols), (r) => out.set(r));
+      return then(run(softmaxOp(mode, x.subarray(0, rows * cols) as Float32Array, rows, cols)), (r) => out.set(r));
     },
     softmaxBackward: (y, g, out, rows, cols, log) => {
       if (log || !f32(y, g, out)) return cpuKernels.softmaxBackward(y, g, out, rows, cols, log);
-      return then(gk.softmaxBackward(y as Float32Array, g.subarray(0, rows * cols) as Float32Array, rows, cols), (r) => out.set(r));
+      return then(run(softmaxBackwardOp(mode, y as Float32Array, g.subarray(0, rows * cols) as Float32Array, rows, cols)), (r) => out.set(r));
     },
     layerNorm: (x, w, b, y, mean, rstd, rows, cols, eps) => {
       if (!f32(x, w, b, y)) return cpuKernels.layerNorm(x, w, b, y, mean, rstd, rows, cols, eps);
-      return then(gk.layerNorm(x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps), (r) => {
+      return then(run(layerNormOp(mode, x as Float32Array, w as Float32Array | null, b as Float32Array | null, rows, cols, eps)), (r) => {
         y.set(r.y);
         mean.set(r.mean);
         rstd.set(r.rstd);
@@ -66,7 +72,8 @@ export function gpujsKernels(gk: GpuKernels): { [K in Claimed]: AsyncKernels[K] 
       // one column: x̂ ≡ 0 and dx ≡ 0 exactly, but float32 rounding of g·w − mean(g·w) is scaled by
       // rstd = 1/√eps (~316) on the gpu.js path; the cpu kernel gives the exact zeros
       if (!f32(x, w, g, dx) || cols === 1) return cpuKernels.layerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, cols);
-      return then(gk.layerNormBackward(x as Float32Array, w as Float32Array | null, mean as Float32Array, rstd as Float32Array, g as Float32Array, rows, cols), (r) => {
+      const op = layerNormBackwardOp(mode, x as Float32Array, w as Float32Array | null, mean as Float32Array, rstd as Float32Array, g as Float32Array, rows, cols);
+      return then(run(op), (r) => {
         dx.set(r.dx);
         if (dw) dw.set(r.dw);
         if (db) db.set(r.db);
@@ -74,18 +81,3 @@ export function gpujsKernels(gk: GpuKernels): { [K in Claimed]: AsyncKernels[K] 
     },
   };
 }
-
-export async function createGpujsBackend(mode?: GpuMode): Promise<Backend> {
-  const modes = await availableGpuModes();
-  const chosen = mode ?? (modes.includes('webgpu') ? 'webgpu' : 'webasm');
-  const gk = await createGpuKernels(chosen);
-  return {
-    name: 'gpujs',
-    async: gk.async,
-    kernels: gpujsKernels(gk),
-    describe: () => (gk.mode === 'webgpu' ? `gpu.js webgpu on ${webGpuAdapterName() ?? 'an unnamed adapter'}` : `gpu.js ${gk.mode}`),
-    dispose: () => disposeGpuKernels(),
-  };
-}
-
-export { availableGpuModes, type GpuMode };

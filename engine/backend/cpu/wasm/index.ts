@@ -3,11 +3,12 @@
 // wasm memory (tensor storage from `residentF32`) are used in place; others are copied into temporary blocks,
 // and results copied back out of them.
 import { MAX_BYTES, runtime, simdSupported } from './runtime.js';
-import { CTRL_BYTES, Ctl, DATA_BASE, JobKind, plan } from './matmul.js';
+import { CTRL_BYTES, Ctl, DATA_BASE, JobKind } from './protocol.js';
+import { plan } from './matmul.js';
 import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
-import { envMiB } from '../../env.js';
+import { envMiB } from '../../../env.js';
 import { f32Bits, RowOp, SOFTMAX_TABLE } from './rows-kernel.js';
 
 export { relaxedSimdSupported } from './runtime.js';
