@@ -3,6 +3,7 @@ import { getDevice, registerDevice, setDefaultDevice, type DeviceName } from './
 import type { Backend } from './backend/interface.js';
 import { setGpujsRunner } from './custom-kernel.js';
 import type { GpuMode } from './backend/gpujs-backend.js';
+import { isMissingPackage, missingPackageError } from './optional-package.js';
 
 export interface GpujsOptions {
   /** 'webgpu' when an adapter answers, else 'webasm'; 'cpu' is gpu.js's JavaScript reference mode. */
@@ -15,8 +16,10 @@ const gpujsBackends = new Map<GpuMode, Backend>();
 
 /** Creates the gpujs device, or switches it to another mode. */
 export async function initGpujs(options: GpujsOptions = {}): Promise<GpuMode> {
-  // gpu.js loads only when asked for, so cpu-only users never pay for it
-  const { createGpujsBackend, availableGpuModes: modes } = await import('./backend/gpujs-backend.js');
+  // gpu.js loads only when asked for, so cpu-only users never pay for it (it is an optional peer dependency)
+  const gpujsBackend = await loadGpujsBackend();
+  if (!gpujsBackend) throw missingPackageError(`initGpujs(${options.mode ?? ''})`, 'gpu.js', GPUJS_INSTALL);
+  const { createGpujsBackend, availableGpuModes: modes } = gpujsBackend;
   const mode = options.mode ?? ((await modes()).includes('webgpu') ? 'webgpu' : 'webasm');
   let backend = gpujsBackends.get(mode);
   if (!backend) {
@@ -46,8 +49,21 @@ export function describeBackend(name: DeviceName): string {
 
 /** The gpu.js modes that can run here (webgpu only when an adapter answers). */
 export async function availableGpuModes(): Promise<GpuMode[]> {
-  const m = await import('./backend/gpujs-backend.js');
-  return m.availableGpuModes();
+  const m = await loadGpujsBackend();
+  return m ? m.availableGpuModes() : [];
+}
+
+/** What a user installs to get the gpujs backend (webgpu 0.6.2 loads on glibc 2.34; the 0.2.9 gpu.js asks for needs 2.38). */
+const GPUJS_INSTALL = 'gpu.js@2.24.1 webgpu@^0.6.2';
+
+/** The gpujs backend module, or null when the gpu.js package is not installed. */
+async function loadGpujsBackend(): Promise<typeof import('./backend/gpujs-backend.js') | null> {
+  try {
+    return await import('./backend/gpujs-backend.js');
+  } catch (e) {
+    if (isMissingPackage(e, 'gpu.js')) return null;
+    throw e;
+  }
 }
 
 export type { GpuMode };

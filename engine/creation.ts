@@ -3,7 +3,8 @@ import { assertDType, dtypeOfArray, type DType, type TypedArray } from './dtype.
 import type { DeviceName } from './device.js';
 import { getDefaultDevice, getDevice, Storage } from './device.js';
 import { checkShape, contiguousLayout, numel, shapeStr } from './layout.js';
-import { defaultGenerator, type Generator } from './random.js';
+import { generatorFrom, type Generator } from './random.js';
+import { checkOptions, CREATE_OPTION_KEYS } from './options.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
 export interface CreateOptions {
@@ -14,7 +15,11 @@ export interface CreateOptions {
 
 export interface RandomOptions extends CreateOptions {
   generator?: Generator;
+  /** Draws from a new generator seeded with this integer (instead of `generator` or the default one). */
+  seed?: number;
 }
+
+const RANDOM_KEYS = [...CREATE_OPTION_KEYS, 'generator', 'seed'];
 
 /** A zeroed host array that the new tensor will own (so the engine may recycle it; wasm memory for large float32). */
 function allocArray(dtype: DType, size: number): TypedArray {
@@ -44,6 +49,7 @@ function inferNested(value: unknown, op: string): number[] {
 
 /** tensor([[1, 2], [3, 4]]), tensor(Float32Array, { shape }), tensor(3.5). */
 export function tensor(value: NestedArray | TypedArray | readonly number[] | number, opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+  checkOptions('tensor', opts, [...CREATE_OPTION_KEYS, 'shape']);
   if (ArrayBuffer.isView(value)) {
     const arr = value as TypedArray;
     if (!(arr instanceof Float32Array || arr instanceof Float64Array || arr instanceof Int32Array)) {
@@ -88,6 +94,7 @@ export function tensor(value: NestedArray | TypedArray | readonly number[] | num
 
 /** A constant tensor; `op` is the public name the user called, for error messages. */
 function filled(op: string, shape: readonly number[], value: number, opts: CreateOptions): Tensor {
+  checkOptions(op, opts, CREATE_OPTION_KEYS);
   checkShape(op, shape);
   const data = allocArray(opts.dtype ?? 'float32', numel(shape));
   if (value !== 0) data.fill(value);
@@ -103,6 +110,7 @@ export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Te
 
 /** Values start, start+step, ... below end (as torch.arange). */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  checkOptions('arange', opts, CREATE_OPTION_KEYS);
   if (end === undefined) { end = start; start = 0; }
   if (![start, end, step].every(Number.isFinite) || step === 0) throw new Error(`arange: expected finite start/end and a non-zero step, got (${start}, ${end}, ${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
@@ -113,6 +121,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 }
 
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+  checkOptions('linspace', opts, CREATE_OPTION_KEYS);
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
   const data = allocArray(opts.dtype ?? 'float32', steps);
   for (let i = 0; i < steps; i++) data[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
@@ -120,17 +129,19 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 }
 
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
+  checkOptions('eye', opts, CREATE_OPTION_KEYS);
   checkShape('eye', [n, m]);
   const data = allocArray(opts.dtype ?? 'float32', n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return finish('eye', data, [n, m], opts);
 }
 
-function randomTensor(op: string, shape: readonly number[], opts: RandomOptions, draw: (g: Generator) => number): Tensor {
+function randomTensor(op: string, shape: readonly number[], opts: RandomOptions, extraKeys: string[], draw: (g: Generator) => number): Tensor {
+  checkOptions(op, opts, [...RANDOM_KEYS, ...extraKeys]);
   checkShape(op, shape);
   const dtype = opts.dtype ?? 'float32';
   if (dtype === 'int32') throw new Error(`${op}: expected a floating-point dtype, got int32`);
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorFrom(op, opts);
   const data = allocArray(dtype, numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = draw(g);
   return finish(op, data, shape, opts);
@@ -139,12 +150,12 @@ function randomTensor(op: string, shape: readonly number[], opts: RandomOptions,
 /** Uniform in [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const low = opts.low ?? 0, high = opts.high ?? 1;
-  return randomTensor('rand', shape, opts, (g) => low + (high - low) * g.uniform());
+  return randomTensor('rand', shape, opts, ['low', 'high'], (g) => low + (high - low) * g.uniform());
 }
 
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
-  return randomTensor('randn', shape, opts, (g) => mean + std * g.normal());
+  return randomTensor('randn', shape, opts, ['mean', 'std'], (g) => mean + std * g.normal());
 }
 
 /** Normal(mean, std) redrawn until inside [a, b] (absolute bounds, as timm's trunc_normal_). */
@@ -152,7 +163,7 @@ export function truncNormal(shape: readonly number[], opts: RandomOptions & { me
   const mean = opts.mean ?? 0, std = opts.std ?? 1, a = opts.a ?? -2, b = opts.b ?? 2;
   if (!(a < b)) throw new Error(`truncNormal: expected a < b, got a=${a}, b=${b}`);
   if (!(std > 0)) throw new Error(`truncNormal: expected std > 0, got ${std}`);
-  return randomTensor('truncNormal', shape, opts, (g) => {
+  return randomTensor('truncNormal', shape, opts, ['mean', 'std', 'a', 'b'], (g) => {
     for (let tries = 0; tries < 1000; tries++) {
       const v = mean + std * g.normal();
       if (v >= a && v <= b) return v;
@@ -164,8 +175,9 @@ export function truncNormal(shape: readonly number[], opts: RandomOptions & { me
 /** Random integers in [low, high). */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: expected integers low < high, got ${low}, ${high}`);
+  checkOptions('randint', opts, RANDOM_KEYS);
   checkShape('randint', shape);
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorFrom('randint', opts);
   const data = new Int32Array(numel(shape));
   for (let i = 0; i < data.length; i++) data[i] = low + g.int(high - low);
   return finish('randint', data, shape, { ...opts, dtype: 'int32' });

@@ -17,6 +17,7 @@
 // bias}, blocks.{i}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight, bias}, norm.*, head.*.
 // Init as timm/DeiT: trunc-normal(.02) for Linear weights, pos_embed, cls_token and (unlike timm, which
 // keeps torch's conv default) the patch_embed weight; zero biases; LayerNorm 1 and 0.
+import { checkOptions } from '../engine/index.js';
 import { cat, defaultGenerator, F, type DType, type Generator, type Tensor } from '../engine/index.js';
 import { countViTParameters, numTokens, validateViTConfig, type Pool, type ViTConfig } from './configs.js';
 import { Module, ModuleList } from './module.js';
@@ -120,6 +121,7 @@ export class VisionTransformer extends Module {
 
   constructor(config: ViTConfig, options: ViTOptions = {}) {
     super();
+    checkOptions('VisionTransformer', options, ['dtype', 'generator', 'mlpFactory', 'blockFactory']);
     this.config = validateViTConfig({ ...config }, 'VisionTransformer');
     const { embedDim: d, depth, numHeads, mlpRatio, qkvBias, lnEps, dropRate, numClasses, pool } = this.config;
     const dtype = options.dtype ?? 'float32';

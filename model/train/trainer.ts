@@ -158,7 +158,8 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
       const epochLoss = new RunningMean(), epochAcc = new RunningMean();
       const windowLoss = new RunningMean(), windowAcc = new RunningMean();
       const epochStart = performance.now();
-      reporter.startEpoch(epoch, epochs, trainData.length, pos.batch);
+      // the bar counts the steps this epoch will run: maxSteps may end it before the loader does
+      reporter.startEpoch(epoch, epochs, Math.min(trainData.length, pos.batch + (maxSteps - pos.step)), pos.batch);
       throughput.restart();
       let epochDone = pos.batch >= trainData.length;
       for (const batch of trainData.batches(epoch, pos.batch)) {
