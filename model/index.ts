@@ -7,7 +7,8 @@ export {
   type EmbedParams, type HeadParams, type RunConfig, type BlockContext, type ViTOptions,
 } from './vit.js';
 export {
-  VIT_CONFIGS, vitConfig, validateViTConfig, countViTParameters, numTokens, type ViTConfig, type ViTConfigName, type Pool,
+  VIT_CONFIGS, TIMM_VIT_DEFAULTS, vitConfig, validateViTConfig, withTimmDefaults, countViTParameters, numTokens,
+  type ViTConfig, type ViTConfigName, type Pool,
 } from './configs.js';
 export {
   crossEntropyLoss, DistillationLoss,

@@ -10,8 +10,8 @@
 //                                  ('avg'), then `head`                                → [B, classes]
 //   vitForward(images, shared, blocks, cfg)  all three, with shared tensors by timm name and one
 //                                  BlockParams record per block.
-// With 'avg' pooling timm applies the final LayerNorm after pooling (fc_norm); here `norm` is applied
-// to every token before the mean in both modes (the reference fixtures do the same).
+// With 'avg' pooling, `fcNorm: true` is timm's fc_norm (global_pool='avg', class_token=False): the final
+// LayerNorm, named fc_norm, runs on the token mean; `fcNorm: false` applies `norm` to every token first.
 //
 // Parameter names: cls_token [1,1,D] (cls only), pos_embed [1,T,D], patch_embed.proj.{weight [D,C,P,P],
 // bias}, blocks.{i}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight, bias}, norm.*, head.*.
@@ -36,8 +36,12 @@ export interface EmbedParams {
 }
 
 export interface HeadParams {
-  'norm.weight': Tensor;
-  'norm.bias': Tensor;
+  /** The final LayerNorm on every token; absent with fcNorm. */
+  'norm.weight'?: Tensor;
+  'norm.bias'?: Tensor;
+  /** timm's fc_norm: the final LayerNorm on the token mean ('avg' pooling with fcNorm). */
+  'fc_norm.weight'?: Tensor;
+  'fc_norm.bias'?: Tensor;
   /** Absent when numClasses is 0. */
   'head.weight'?: Tensor;
   'head.bias'?: Tensor;
@@ -62,10 +66,13 @@ export function embedForward(images: Tensor, p: EmbedParams, cfg: { pool: Pool; 
 }
 
 /** tokens [B, T, D] → logits [B, classes] (or pooled features [B, D] without a head). */
-export function headForward(x: Tensor, p: HeadParams, cfg: { pool: Pool; lnEps: number }): Tensor {
-  const norm = (t: Tensor) => F.layerNorm(t, t.dim(-1), p['norm.weight'], p['norm.bias'], cfg.lnEps);
+export function headForward(x: Tensor, p: HeadParams, cfg: { pool: Pool; lnEps: number; fcNorm?: boolean }): Tensor {
+  const prefix = cfg.fcNorm ? 'fc_norm' : 'norm';
+  const weight = p[`${prefix}.weight`], bias = p[`${prefix}.bias`];
+  if (!weight || !bias) throw new Error(`headForward: ${cfg.fcNorm ? "'avg' pooling with fcNorm" : `'${cfg.pool}' pooling`} needs ${prefix}.weight and ${prefix}.bias`);
+  const norm = (t: Tensor) => F.layerNorm(t, t.dim(-1), weight, bias, cfg.lnEps);
   // LayerNorm is per token, so with 'cls' pooling normalising token 0 alone is the same math, T times cheaper
-  const pooled = cfg.pool === 'cls' ? norm(x.select(1, 0)) : norm(x).mean(1);
+  const pooled = cfg.pool === 'cls' ? norm(x.select(1, 0)) : cfg.fcNorm ? norm(x.mean(1)) : norm(x).mean(1);
   return p['head.weight'] ? linear(pooled, p['head.weight'], p['head.bias']) : pooled;
 }
 
@@ -119,7 +126,8 @@ export class VisionTransformer extends Module {
   readonly head: Linear | null;
   readonly generator: Generator;
 
-  constructor(config: ViTConfig, options: ViTOptions = {}) {
+  /** Missing config keys take timm's defaults (TIMM_VIT_DEFAULTS). */
+  constructor(config: Partial<ViTConfig>, options: ViTOptions = {}) {
     super();
     checkOptions('VisionTransformer', options, ['dtype', 'generator', 'mlpFactory', 'blockFactory']);
     this.config = validateViTConfig({ ...config }, 'VisionTransformer');
@@ -141,7 +149,8 @@ export class VisionTransformer extends Module {
         ...init, numHeads, mlpRatio, qkvBias, eps: lnEps, dropPath: rates[i], dropRate, mlp: options.mlpFactory?.(ctx),
       }));
     }
-    this.norm = this.registerModule('norm', new LayerNorm(d, { ...init, eps: lnEps }));
+    // timm's fc_norm holds the same LayerNorm under another name (its `norm` is then Identity, without parameters)
+    this.norm = this.registerModule(this.config.fcNorm ? 'fc_norm' : 'norm', new LayerNorm(d, { ...init, eps: lnEps }));
     this.head = numClasses > 0 ? this.registerModule('head', new Linear(d, numClasses, init)) : null;
   }
 
@@ -154,7 +163,9 @@ export class VisionTransformer extends Module {
   }
 
   headParams(): HeadParams {
-    const p: HeadParams = { 'norm.weight': this.norm.weight, 'norm.bias': this.norm.bias };
+    const p: HeadParams = this.config.fcNorm
+      ? { 'fc_norm.weight': this.norm.weight, 'fc_norm.bias': this.norm.bias }
+      : { 'norm.weight': this.norm.weight, 'norm.bias': this.norm.bias };
     if (this.head) {
       p['head.weight'] = this.head.weight;
       if (this.head.bias) p['head.bias'] = this.head.bias;
