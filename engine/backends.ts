@@ -1,4 +1,5 @@
 // Choosing backends: per process (setBackend) and per tensor (t.to('gpujs')).
+import { checkOptions } from './options.js';
 import { getDevice, registerDevice, setDefaultDevice, type DeviceName } from './device.js';
 import type { Backend } from './backend/interface.js';
 import { setGpujsRunner } from './custom-kernel.js';
@@ -16,6 +17,7 @@ const gpujsBackends = new Map<GpuMode, Backend>();
 
 /** Creates the gpujs device, or switches it to another mode. */
 export async function initGpujs(options: GpujsOptions = {}): Promise<GpuMode> {
+  checkOptions('initGpujs', options, ['mode']);
   // gpu.js loads only when asked for, so cpu-only users never pay for it (it is an optional peer dependency)
   const gpujsBackend = await loadGpujsBackend();
   if (!gpujsBackend) throw missingPackageError(`initGpujs(${options.mode ?? ''})`, 'gpu.js', GPUJS_INSTALL);
@@ -38,6 +40,7 @@ export function gpujsModeInUse(): GpuMode | null {
 
 /** Sets the default device of new tensors; initialises gpujs on first use. */
 export async function setBackend(name: DeviceName, options: GpujsOptions = {}): Promise<void> {
+  checkOptions('setBackend', options, ['mode']);
   if (name !== 'cpu' && name !== 'gpujs') throw new Error(`setBackend: unknown backend ${JSON.stringify(name)}; expected 'cpu' or 'gpujs'`);
   if (name === 'gpujs' && (gpujsMode === null || (options.mode && options.mode !== gpujsMode))) await initGpujs(options);
   setDefaultDevice(name);

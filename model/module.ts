@@ -2,6 +2,7 @@
 // that require grad), named buffers (state that is saved but not trained) and named child modules;
 // dotted names (`blocks.0.attn.qkv.weight`) come from walking them in registration order: a module's
 // own parameters first, then each child's, as torch's named_parameters().
+import { checkOptions } from '../engine/index.js';
 import { keep, noGrad, Tensor, type DType, type DeviceName } from '../engine/index.js';
 
 export type StateDict = Map<string, Tensor>;
@@ -117,6 +118,7 @@ export abstract class Module {
    * All problems are listed in one error.
    */
   loadStateDict(sd: StateDictLike, options: { strict?: boolean } = {}): LoadStateDictResult {
+    checkOptions('loadStateDict', options, ['strict']);
     const strict = options.strict ?? true;
     const source = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map([...this.namedParameters(), ...this.namedBuffers()]);

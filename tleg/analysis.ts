@@ -52,7 +52,7 @@ export function inferConfig(state: Map<string, Tensor>, overrides: Partial<ViTCo
   const config: ViTConfig = {
     imgSize: Math.round(Math.sqrt(gridTokens)) * patch[2], inChans: patch[1], patchSize: patch[2], embedDim,
     depth: countBlocks(state), numHeads: Math.max(1, Math.floor(embedDim / 64)), mlpRatio: fc1[0] / embedDim,
-    qkvBias: state.has('blocks.0.attn.qkv.bias'), numClasses: head ? head.shape[0] : 0, pool: cls ? 'cls' : 'avg', fcNorm: state.has('fc_norm.weight'),
+    qkvBias: state.has('blocks.0.attn.qkv.bias'), numClasses: head ? head.shape[0] : 0, pool: cls ? 'cls' : 'avg', ...(state.has('fc_norm.weight') ? { fcNorm: true } : {}),
     dropPathRate: 0, lnEps: 1e-6,
   };
   return { ...config, ...overrides };

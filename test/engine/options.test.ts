@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { F, Generator, checkOptions, rand, randint, randn, tensor, truncNormal, zeros } from '../../engine/index.js';
+import { F, Generator, checkOptions, initGpujs, rand, randint, randn, tensor, truncNormal, zeros } from '../../engine/index.js';
 import { AdamW, DataLoader, VisionTransformer, crossEntropyLoss, syntheticDataset } from '../../model/index.js';
 
 // tanh form: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); erf form: 0.5·x·(1 + erf(x/√2))
@@ -44,7 +44,7 @@ test('a seed and a generator together, or a seed that is not an integer, are err
   assert.throws(() => randn([2], { seed: 0.5 }), /randn: seed must be an integer, got 0\.5/);
 });
 
-test('unknown option keys are rejected at the public functions, naming the key and the known ones', () => {
+test('unknown option keys are rejected at the public functions, naming the key and the known ones', async () => {
   const cases: Array<[string, () => unknown, RegExp]> = [
     ['rand', () => rand([2], { sed: 1 } as object), /rand: unknown option "sed"; expected some of: dtype, device, requiresGrad, generator, seed, low, high/],
     ['zeros', () => zeros([2], { dtpye: 'float64' } as object), /zeros: unknown option "dtpye"/],
@@ -54,8 +54,11 @@ test('unknown option keys are rejected at the public functions, naming the key a
     ['AdamW', () => new AdamW([zeros([1])], { lr: 1e-3, weight_decay: 0.1 } as object), /AdamW: unknown option "weight_decay"/],
     ['DataLoader', () => new DataLoader(syntheticDataset({ n: 4, classes: 2, size: 4, seed: 0 }), { batchSize: 2, batch_size: 2 } as never), /DataLoader: unknown option "batch_size"/],
     ['VisionTransformer', () => new VisionTransformer({ depth: 1, embedDim: 8, numHeads: 2, imgSize: 8, patchSize: 4 }, { seed: 1 } as object), /VisionTransformer: unknown option "seed"; expected some of: dtype, generator, mlpFactory, blockFactory/],
+    ['loadStateDict', () => new VisionTransformer({ depth: 1, embedDim: 8, numHeads: 2, imgSize: 8, patchSize: 4 }).loadStateDict({}, { strcit: false } as object), /loadStateDict: unknown option "strcit"; expected some of: strict/],
+    ['syntheticDataset', () => syntheticDataset({ n: 4, classes: 2, size: 4, sede: 1 } as never), /syntheticDataset: unknown option "sede"/],
   ];
   for (const [name, call, message] of cases) assert.throws(call, message, name);
+  await assert.rejects(() => initGpujs({ mdoe: 'cpu' } as object), /initGpujs: unknown option "mdoe"; expected some of: mode/);
   assert.throws(() => checkOptions('f', 3, ['a']), /f: expected an options object, got number/);
   assert.doesNotThrow(() => checkOptions('f', undefined, ['a']));
 });
