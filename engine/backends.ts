@@ -1,6 +1,8 @@
 // Choosing backends: per process (setBackend) and per tensor (t.to('gpujs')).
+import { checkOptions } from './options.js';
 import { getDevice, registerDevice, setDefaultDevice, type DeviceName } from './device.js';
 import type { GpujsBackend, GpuMode } from './backend/gpujs/index.js';
+import { isMissingPackage, missingPackageError } from './optional-package.js';
 
 export interface GpujsOptions {
   /** 'webgpu' when an adapter answers, else 'webasm'; 'cpu' is gpu.js's JavaScript reference mode. */
@@ -14,8 +16,11 @@ const gpujsBackends = new Map<GpuMode, GpujsBackend>();
 
 /** Creates the gpujs device, or switches it to another mode. */
 export async function initGpujs(options: GpujsOptions = {}): Promise<GpuMode> {
-  // gpu.js loads only when asked for, so cpu-only users never pay for it
-  const { createGpujsBackend, availableGpuModes: modes } = await import('./backend/gpujs/index.js');
+  checkOptions('initGpujs', options, ['mode']);
+  // gpu.js loads only when asked for, so cpu-only users never pay for it (it is an optional peer dependency)
+  const gpujsBackend = await loadGpujsBackend();
+  if (!gpujsBackend) throw missingPackageError(`initGpujs(${options.mode ?? ''})`, 'gpu.js', GPUJS_INSTALL);
+  const { createGpujsBackend, availableGpuModes: modes } = gpujsBackend;
   const mode = options.mode ?? ((await modes()).includes('webgpu') ? 'webgpu' : 'webasm');
   let backend = gpujsBackends.get(mode);
   if (!backend) {
@@ -38,6 +43,7 @@ export function gpujsModeInUse(): GpuMode | null {
 
 /** Sets the default device of new tensors; initialises gpujs on first use. */
 export async function setBackend(name: DeviceName, options: GpujsOptions = {}): Promise<void> {
+  checkOptions('setBackend', options, ['mode']);
   if (name !== 'cpu' && name !== 'gpujs') throw new Error(`setBackend: unknown backend ${JSON.stringify(name)}; expected 'cpu' or 'gpujs'`);
   if (name === 'gpujs' && (active === null || (options.mode && options.mode !== active.mode))) await initGpujs(options);
   setDefaultDevice(name);
@@ -49,8 +55,21 @@ export function describeBackend(name: DeviceName): string {
 
 /** The gpu.js modes that can run here (webgpu only when an adapter answers). */
 export async function availableGpuModes(): Promise<GpuMode[]> {
-  const m = await import('./backend/gpujs/index.js');
-  return m.availableGpuModes();
+  const m = await loadGpujsBackend();
+  return m ? m.availableGpuModes() : [];
+}
+
+/** What a user installs to get the gpujs backend (webgpu 0.6.2 loads on glibc 2.34; the 0.2.9 gpu.js asks for needs 2.38). */
+const GPUJS_INSTALL = 'gpu.js@2.24.1 webgpu@^0.6.2';
+
+/** The gpujs backend module, or null when the gpu.js package is not installed. */
+async function loadGpujsBackend(): Promise<typeof import('./backend/gpujs/index.js') | null> {
+  try {
+    return await import('./backend/gpujs/index.js');
+  } catch (e) {
+    if (isMissingPackage(e, 'gpu.js')) return null;
+    throw e;
+  }
 }
 
 export type { GpuMode };

@@ -3,7 +3,8 @@ import { assertDType, checkInt32Range, dtypeOfArray, INT32_MAX, INT32_MIN, type 
 import type { DeviceName } from './device.js';
 import { getDefaultDevice, getDevice, Storage } from './device.js';
 import { checkShape, contiguousLayout, numel, shapeStr } from './layout.js';
-import { defaultGenerator, type Generator } from './random.js';
+import { generatorFrom, type Generator } from './random.js';
+import { checkOptions, CREATE_OPTION_KEYS } from './options.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
 export interface CreateOptions {
@@ -14,7 +15,11 @@ export interface CreateOptions {
 
 export interface RandomOptions extends CreateOptions {
   generator?: Generator;
+  /** Draws from a new generator seeded with this integer (instead of `generator` or the default one). */
+  seed?: number;
 }
+
+const RANDOM_KEYS = [...CREATE_OPTION_KEYS, 'generator', 'seed'];
 
 /** A shape: an array of sizes, or one size for a 1-D tensor (zeros(5) is zeros([5]), as in PyTorch). */
 export type ShapeLike = readonly number[] | number;
@@ -74,6 +79,7 @@ function inferNested(value: unknown, op: string): number[] {
 
 /** tensor([[1, 2], [3, 4]]), tensor(Float32Array, { shape }), tensor(3.5). */
 export function tensor(value: NestedArray | TypedArray | readonly number[] | number, opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+  checkOptions('tensor', opts, [...CREATE_OPTION_KEYS, 'shape']);
   if (ArrayBuffer.isView(value)) {
     const arr = value as TypedArray;
     if (!(arr instanceof Float32Array || arr instanceof Float64Array || arr instanceof Int32Array)) {
@@ -124,6 +130,7 @@ export function tensor(value: NestedArray | TypedArray | readonly number[] | num
 
 /** A constant tensor; `op` is the public name the user called, for error messages. */
 function filled(op: string, shapeLike: ShapeLike, value: number, opts: CreateOptions): Tensor {
+  checkOptions(op, opts, CREATE_OPTION_KEYS);
   const shape = shapeOf(op, shapeLike);
   const data = allocArray(op, opts.dtype ?? 'float32', numel(shape), `shape ${shapeStr(shape)}`);
   if (data instanceof Int32Array) checkInt32Range(op, [value]);
@@ -140,6 +147,7 @@ export const fullLike = (t: Tensor, value: number, opts: CreateOptions = {}): Te
 
 /** Values start, start+step, ... below end (as torch.arange). */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  checkOptions('arange', opts, CREATE_OPTION_KEYS);
   if (end === undefined) { end = start; start = 0; }
   if (![start, end, step].every(Number.isFinite) || step === 0) throw new Error(`arange: expected finite start/end and a non-zero step, got (${start}, ${end}, ${step})`);
   const n = Math.max(0, Math.ceil((end - start) / step));
@@ -154,6 +162,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 }
 
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
+  checkOptions('linspace', opts, CREATE_OPTION_KEYS);
   if (!Number.isInteger(steps) || steps < 0) throw new Error(`linspace: steps must be a non-negative integer, got ${steps}`);
   const data = allocArray('linspace', opts.dtype ?? 'float32', steps, `linspace(${start}, ${end}, ${steps})`);
   for (let i = 0; i < steps; i++) data[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
@@ -161,17 +170,19 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 }
 
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
+  checkOptions('eye', opts, CREATE_OPTION_KEYS);
   checkShape('eye', [n, m]);
   const data = allocArray('eye', opts.dtype ?? 'float32', n * m, `shape ${shapeStr([n, m])}`);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return finish('eye', data, [n, m], opts);
 }
 
-function randomTensor(op: string, shapeLike: ShapeLike, opts: RandomOptions, draw: (g: Generator) => number): Tensor {
+function randomTensor(op: string, shapeLike: ShapeLike, opts: RandomOptions, extraKeys: string[], draw: (g: Generator) => number): Tensor {
+  checkOptions(op, opts, [...RANDOM_KEYS, ...extraKeys]);
   const shape = shapeOf(op, shapeLike);
   const dtype = assertDType(op, opts.dtype ?? 'float32');
   if (dtype === 'int32') throw new Error(`${op}: expected a floating-point dtype, got int32`);
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorFrom(op, opts);
   const data = allocArray(op, dtype, numel(shape), `shape ${shapeStr(shape)}`);
   for (let i = 0; i < data.length; i++) data[i] = draw(g);
   return finish(op, data, shape, opts);
@@ -180,12 +191,12 @@ function randomTensor(op: string, shapeLike: ShapeLike, opts: RandomOptions, dra
 /** Uniform in [low, high). */
 export function rand(shape: ShapeLike, opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const low = opts.low ?? 0, high = opts.high ?? 1;
-  return randomTensor('rand', shape, opts, (g) => low + (high - low) * g.uniform());
+  return randomTensor('rand', shape, opts, ['low', 'high'], (g) => low + (high - low) * g.uniform());
 }
 
 export function randn(shape: ShapeLike, opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
-  return randomTensor('randn', shape, opts, (g) => mean + std * g.normal());
+  return randomTensor('randn', shape, opts, ['mean', 'std'], (g) => mean + std * g.normal());
 }
 
 /** Normal(mean, std) redrawn until inside [a, b] (absolute bounds, as timm's trunc_normal_). */
@@ -193,7 +204,7 @@ export function truncNormal(shape: ShapeLike, opts: RandomOptions & { mean?: num
   const mean = opts.mean ?? 0, std = opts.std ?? 1, a = opts.a ?? -2, b = opts.b ?? 2;
   if (!(a < b)) throw new Error(`truncNormal: expected a < b, got a=${a}, b=${b}`);
   if (!(std > 0)) throw new Error(`truncNormal: expected std > 0, got ${std}`);
-  return randomTensor('truncNormal', shape, opts, (g) => {
+  return randomTensor('truncNormal', shape, opts, ['mean', 'std', 'a', 'b'], (g) => {
     for (let tries = 0; tries < 1000; tries++) {
       const v = mean + std * g.normal();
       if (v >= a && v <= b) return v;
@@ -206,8 +217,9 @@ export function truncNormal(shape: ShapeLike, opts: RandomOptions & { mean?: num
 export function randint(low: number, high: number, shapeLike: ShapeLike, opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new Error(`randint: expected integers low < high, got ${low}, ${high}`);
   if (low < INT32_MIN || high - 1 > INT32_MAX) throw new Error(`randint: [${low}, ${high}) does not fit int32 (expected values in [${INT32_MIN}, ${INT32_MAX}])`);
+  checkOptions('randint', opts, RANDOM_KEYS);
   const shape = shapeOf('randint', shapeLike);
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorFrom('randint', opts);
   const data = allocArray('randint', 'int32', numel(shape), `shape ${shapeStr(shape)}`);
   for (let i = 0; i < data.length; i++) data[i] = low + g.int(high - low);
   return finish('randint', data, shape, { ...opts, dtype: 'int32' });

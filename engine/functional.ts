@@ -1,5 +1,6 @@
 // F: the functional API (torch.nn.functional), composed from ops.
 import { sameShape, shapeStr } from './layout.js';
+import { checkOptions } from './options.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { rand } from './creation.js';
 import { Tensor } from './tensor.js';
@@ -52,6 +53,7 @@ function checkClassIndices(target: Tensor, c: number, logits: Tensor): void {
 }
 
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions('F.crossEntropy', options, ['labelSmoothing', 'reduction']);
   const eps = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';
   if (logits.ndim !== 2) throw new Error(`crossEntropy: logits must be [N, C], got ${shapeStr(logits.shape)}`);
@@ -84,6 +86,7 @@ export interface KlDivOptions {
 
 /** KL(target ‖ input) with input as log-probabilities, pointwise t·(log t − input) (0 where t = 0), as torch's kl_div. */
 export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  checkOptions('F.klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
   if (!sameShape(input.shape, target.shape)) throw new Error(`klDiv: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
   const pointwise = options.logTarget
@@ -94,12 +97,29 @@ export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {})
 }
 
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptions('F.mseLoss', options, ['reduction']);
   if (!sameShape(input.shape, target.shape)) throw new Error(`mseLoss: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
   const d = input.sub(target);
   return reduce(d.mul(d), options.reduction ?? 'mean', 'mseLoss');
 }
 
-export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => x.gelu(approximate);
+export type GeluApproximate = 'none' | 'tanh';
+export interface GeluOptions {
+  approximate?: GeluApproximate;
+}
+
+/** GELU as torch's F.gelu(x, approximate='none'): the approximation as a string or as `{ approximate }`. */
+export function gelu(x: Tensor, approximate: GeluApproximate | GeluOptions = 'none'): Tensor {
+  if (typeof approximate === 'object') checkOptions('F.gelu', approximate, ['approximate']);
+  const mode = typeof approximate === 'object' && approximate !== null ? approximate.approximate ?? 'none' : approximate;
+  return x.gelu(checkGeluApproximate('F.gelu', mode));
+}
+
+/** 'none' or 'tanh', else an error naming the value (torch raises for anything else, too). */
+export function checkGeluApproximate(where: string, approximate: unknown): GeluApproximate {
+  if (approximate === 'none' || approximate === 'tanh') return approximate;
+  throw new Error(`${where}: approximate must be 'none' or 'tanh', got ${typeof approximate === 'string' ? JSON.stringify(approximate) : String(approximate)}`);
+}
 export const relu = (x: Tensor): Tensor => x.relu();
 
 export const F = {

@@ -24,3 +24,4 @@ export type { Backend, Kernels, View } from './backend/interface.js';
 export { initGpujs, setBackend, describeBackend, gpujsModeInUse, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
 export { runGpujsKernel, type GpujsKernel } from './custom-kernel.js';
 export { setNumThreads, getNumThreads } from './threads.js';
+export { checkOptions } from './options.js';

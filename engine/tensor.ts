@@ -245,7 +245,10 @@ export class Tensor {
   relu(): Tensor { return E.unary('relu', this); }
   erf(): Tensor { return E.unary('erf', this); }
   /** GELU; approximate 'tanh' for the tanh form, 'none' (default) for the exact erf form. */
-  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', this); }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor {
+    if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+    return E.unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', this);
+  }
   clamp(min?: number | null, max?: number | null): Tensor { return E.clamp(this, min ?? null, max ?? null); }
 
   // ---- reductions -------------------------------------------------------------------------------

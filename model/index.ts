@@ -5,7 +5,8 @@ export * from './layers/index.js';
 export { functionalCall } from './functional-call.js';
 export { VisionTransformer, dropPathRates, type BlockContext, type ViTOptions } from './vit.js';
 export {
-  VIT_CONFIGS, vitConfig, validateViTConfig, countViTParameters, numTokens, type ViTConfig, type ViTConfigName, type Pool,
+  VIT_CONFIGS, TIMM_VIT_DEFAULTS, vitConfig, validateViTConfig, withTimmDefaults, countViTParameters, numTokens,
+  type ViTConfig, type ViTConfigName, type Pool,
 } from './configs.js';
 export {
   crossEntropyLoss, DistillationLoss,

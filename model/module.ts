@@ -2,7 +2,7 @@
 // that require grad), named buffers (state that is saved but not trained) and named child modules;
 // dotted names (`blocks.0.attn.qkv.weight`) come from walking them in registration order: a module's
 // own parameters first, then each child's, as torch's named_parameters().
-import { keep, noGrad, sameShape, Tensor, type DType, type DeviceName } from '../engine/index.js';
+import { checkOptions, keep, noGrad, sameShape, Tensor, type DType, type DeviceName } from '../engine/index.js';
 
 export type StateDict = Map<string, Tensor>;
 export type StateDictLike = Map<string, Tensor> | Record<string, Tensor>;
@@ -158,6 +158,7 @@ export abstract class Module {
    * All problems are listed in one error.
    */
   loadStateDict(sd: StateDictLike, options: { strict?: boolean } = {}): LoadStateDictResult {
+    checkOptions('loadStateDict', options, ['strict']);
     const strict = options.strict ?? true;
     const source = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map([...this.namedParameters(), ...this.namedBuffers()]);

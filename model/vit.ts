@@ -4,14 +4,15 @@
 //   forwardHead(x)           final `norm`, then token 0 ('cls') or the token mean ('avg'), then `head`
 //                                                                                          → [B, classes]
 // To run it with other weights (TLEG's auxiliary net), use functionalCall(model, params, images).
-// With 'avg' pooling timm applies the final LayerNorm after pooling (fc_norm); here `norm` is applied
-// to every token before the mean in both modes (the reference fixtures do the same).
+// With 'avg' pooling, `fcNorm: true` is timm's fc_norm (global_pool='avg', class_token=False): the final
+// LayerNorm, named fc_norm, runs on the token mean; `fcNorm: false` (the default, and TLEG's nets) applies
+// `norm` to every token first.
 //
 // Parameter names: cls_token [1,1,D] (cls only), pos_embed [1,T,D], patch_embed.proj.{weight [D,C,P,P],
 // bias}, blocks.{i}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight, bias}, norm.*, head.*.
 // Init as timm/DeiT: trunc-normal(.02) for Linear weights, pos_embed, cls_token and (unlike timm, which
 // keeps torch's conv default) the patch_embed weight; zero biases; LayerNorm 1 and 0.
-import { cat, defaultGenerator, type DType, type Generator, type Tensor } from '../engine/index.js';
+import { cat, checkOptions, defaultGenerator, type DType, type Generator, type Tensor } from '../engine/index.js';
 import { countViTParameters, numTokens, validateViTConfig, type ViTConfig } from './configs.js';
 import { Module, ModuleList } from './module.js';
 import { Block, type MlpModule } from './layers/block.js';
@@ -60,8 +61,10 @@ export class VisionTransformer extends Module {
   readonly head: Linear | null;
   readonly generator: Generator;
 
-  constructor(config: ViTConfig, options: ViTOptions = {}) {
+  /** Missing config keys take timm's defaults (TIMM_VIT_DEFAULTS). */
+  constructor(config: Partial<ViTConfig>, options: ViTOptions = {}) {
     super();
+    checkOptions('VisionTransformer', options, ['dtype', 'generator', 'mlpFactory', 'blockFactory']);
     this.config = validateViTConfig({ ...config }, 'VisionTransformer');
     const { embedDim: d, depth, numHeads, mlpRatio, qkvBias, lnEps, dropRate, numClasses, pool } = this.config;
     const dtype = options.dtype ?? 'float32';
@@ -82,7 +85,8 @@ export class VisionTransformer extends Module {
         ...init, numHeads, mlpRatio, qkvBias, eps: lnEps, dropPath: rates[i], dropRate, mlp: options.mlpFactory?.(ctx),
       }));
     }
-    this.norm = this.registerModule('norm', new LayerNorm(d, { ...init, eps: lnEps }));
+    // timm's fc_norm holds the same LayerNorm under another name (its `norm` is then Identity, without parameters)
+    this.norm = this.registerModule(this.config.fcNorm ? 'fc_norm' : 'norm', new LayerNorm(d, { ...init, eps: lnEps }));
     this.head = numClasses > 0 ? this.registerModule('head', new Linear(d, numClasses, init)) : null;
   }
 
@@ -105,7 +109,8 @@ export class VisionTransformer extends Module {
   /** tokens [B, T, D] → logits [B, numClasses] (pooled features [B, D] without a head). */
   forwardHead(x: Tensor): Tensor {
     // LayerNorm is per token, so with 'cls' pooling normalising token 0 alone is the same math, T times cheaper
-    const pooled = this.config.pool === 'cls' ? this.norm.forward(x.select(1, 0)) : this.norm.forward(x).mean(1);
+    const { pool, fcNorm } = this.config;
+    const pooled = pool === 'cls' ? this.norm.forward(x.select(1, 0)) : fcNorm ? this.norm.forward(x.mean(1)) : this.norm.forward(x).mean(1);
     return this.head ? this.head.forward(pooled) : pooled;
   }
 

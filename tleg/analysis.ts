@@ -5,7 +5,6 @@
 // being a line) and the relative residual ‖W − (θ_B + x θ_A)‖ / ‖W‖.
 import { sameShape, tensor, type Tensor } from '../engine/index.js';
 import type { ViTConfig } from '../model/configs.js';
-import { readSafetensors } from '../model/io/index.js';
 import { blockTensorNames, checkLearngene, sharedShapes, type Learngene } from './learngene.js';
 
 export interface LineFit {
@@ -53,17 +52,14 @@ export function inferConfig(state: Map<string, Tensor>, overrides: Partial<ViTCo
   const config: ViTConfig = {
     imgSize: Math.round(Math.sqrt(gridTokens)) * patch[2], inChans: patch[1], patchSize: patch[2], embedDim,
     depth: countBlocks(state), numHeads: Math.max(1, Math.floor(embedDim / 64)), mlpRatio: fc1[0] / embedDim,
-    qkvBias: state.has('blocks.0.attn.qkv.bias'), numClasses: head ? head.shape[0] : 0, pool: cls ? 'cls' : 'avg',
+    qkvBias: state.has('blocks.0.attn.qkv.bias'), numClasses: head ? head.shape[0] : 0, pool: cls ? 'cls' : 'avg', ...(state.has('fc_norm.weight') ? { fcNorm: true } : {}),
     dropPathRate: 0, lnEps: 1e-6,
   };
   return { ...config, ...overrides };
 }
 
-/** A state dict from a safetensors file (e.g. a PyTorch/timm checkpoint saved with safetensors), in its file dtype. */
-export function readStateDict(path: string): Map<string, Tensor> {
-  const file = readSafetensors(path);
-  return new Map([...file.tensors].map(([k, raw]) => [k, tensor(raw.data, { shape: raw.shape, dtype: raw.dtype })]));
-}
+/** Moved to model/io (the tensor-returning safetensors loader beside readSafetensors); kept here for existing imports. */
+export { readStateDict } from '../model/io/index.js';
 
 function values(t: Tensor): Float64Array {
   return Float64Array.from(t.contiguous().toTypedArray());

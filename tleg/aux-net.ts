@@ -3,6 +3,7 @@
 // a VisionTransformer of depth L on them (functionalCall), so the loss's gradient reaches θ_A and θ_B
 // through the expansion:
 //   ∂ℓ/∂θ_B = Σ_i ∂ℓ/∂W_i,   ∂ℓ/∂θ_A = Σ_i (i/L) ∂ℓ/∂W_i.
+import { checkOptions } from '../engine/index.js';
 import { defaultGenerator, type DType, type Generator, type Tensor } from '../engine/index.js';
 import { validateViTConfig, type ViTConfig } from '../model/configs.js';
 import { functionalCall } from '../model/functional-call.js';
@@ -56,6 +57,7 @@ export class AuxNet extends Module {
 
   constructor(config: ViTConfig, options: AuxNetOptions = {}) {
     super();
+    checkOptions('AuxNet', options, ['generator', 'dtype', 'segments']);
     this.segments = options.segments ?? 1;
     if (!Number.isSafeInteger(this.segments) || this.segments < 1) throw new Error(`AuxNet: segments must be a positive integer, got ${this.segments}`);
     const generator = (this.generator = options.generator ?? defaultGenerator);

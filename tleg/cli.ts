@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `tleg` / `npm start`: the whole TLEG experiment (teacher → Aux-Net → descendants → baselines → report).
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setBackend, type GpuMode } from '../engine/index.js';
 import { runPipeline } from './pipeline.js';
@@ -142,8 +143,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (bin or `node dist/tleg/cli.js`), not when imported by a test.
-if (process.argv[1] && /cli\.js$/.test(process.argv[1])) {
+/** True when Node was started on this file: `node dist/tleg/cli.js`, or `tleg` through node_modules/.bin's symlink. */
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Run when executed directly, not when imported by a test.
+if (isEntryPoint()) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
     process.stderr.write(`tleg: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;
