@@ -1,8 +1,9 @@
 // `tleg expand GENE --depth L --out FILE`: a timm-named ViT checkpoint of depth L grown from a learngene.
 import { basename } from 'node:path';
-import { Generator, type Tensor } from '../../engine/index.js';
+import { Generator, zeros, type Tensor } from '../../engine/index.js';
 import { countViTParameters, type ViTConfig } from '../../model/configs.js';
 import { writeSafetensors, type RawTensor } from '../../model/io/index.js';
+import { truncNormalInit } from '../../model/layers/init.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { descendantConfig, expandLearngene } from '../expand.js';
 import { loadLearngene, type Learngene } from '../learngene.js';
@@ -88,21 +89,23 @@ export function readLearngene(command: string, path: string): Learngene {
   }
 }
 
-/** The descendant's state dict in timm's order (named_parameters of timm's VisionTransformer). */
+/**
+ * The descendant's state dict in timm's order (named_parameters of timm's VisionTransformer). A fresh head
+ * is drawn from its own generator, timm's init (weight trunc-normal std 0.02, bias 0), so a seed gives the
+ * same head at every depth.
+ */
 function descendantState(gene: Learngene, config: ViTConfig, a: ExpandArgs): { state: Map<string, Tensor>; headFrom: string } {
   const dtype = Object.values(gene.base)[0].dtype;
   const keepHead = !a.resetHead && config.numClasses === gene.config.numClasses;
   const model = new VisionTransformer(config, { dtype, generator: new Generator(a.seed) });
   const expanded = expandLearngene(gene, a.depth);
-  if (!keepHead) {
-    delete expanded['head.weight'];
-    delete expanded['head.bias'];
+  delete expanded['head.weight'];
+  delete expanded['head.bias'];
+  if (config.numClasses > 0) {
+    expanded['head.weight'] = keepHead ? gene.shared['head.weight'] : truncNormalInit([config.numClasses, config.embedDim], { std: 0.02, generator: new Generator(a.seed), dtype });
+    expanded['head.bias'] = keepHead ? gene.shared['head.bias'] : zeros([config.numClasses], { dtype });
   }
-  const { missingKeys, unexpectedKeys } = model.loadStateDict(expanded, { strict: false });
-  const unexplained = missingKeys.filter((k) => keepHead || !k.startsWith('head.'));
-  if (unexplained.length > 0 || unexpectedKeys.length > 0) {
-    throw new Error(`expand: the expanded state does not fit the descendant: missing ${JSON.stringify(unexplained)}, unexpected ${JSON.stringify(unexpectedKeys)}`);
-  }
+  model.loadStateDict(expanded, { strict: true });
   const headFrom = config.numClasses === 0 ? 'none' : keepHead ? 'learngene' : `fresh (timm init, seed ${a.seed})`;
   return { state: model.stateDict(), headFrom };
 }
