@@ -1,6 +1,6 @@
 // Flag parsing and the checks every command runs on its paths before reading or writing anything.
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fail } from './cli-error.js';
 
@@ -54,7 +54,7 @@ export function checkInputFile(command: string, path: string): void {
 /** Where a new file may go: not a directory, in an existing directory, and not over the input. */
 export function checkOutputPath(command: string, out: string, input: string): void {
   if (out.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) {
-    fail(`${command}: --out must name a file, ${JSON.stringify(out)} is a directory (try ${JSON.stringify(`${out.replace(/\/+$/, '')}/${basename(input)}`)} with another name)`);
+    fail(`${command}: --out must name a file, ${JSON.stringify(out)} is a directory (e.g. ${JSON.stringify(`${out.replace(/\/+$/, '')}/name.safetensors`)})`);
   }
   if (existsSync(out) && !statSync(out).isFile()) fail(`${command}: --out ${JSON.stringify(out)} exists and is not a regular file`);
   const dir = dirname(resolve(out));
