@@ -3,7 +3,7 @@
 A "trained" ViT with timm's module names and layouts, in plain torch (no timm): class-token pooling, depth 6,
 blocks drawn near a bent line (so a line explains most of each tensor and two segments explain more).
 Then, in PyTorch:
-  fit       per element least squares through the blocks (torch.linalg.lstsq), block i at x = i / L;
+  fit       per element least squares through the blocks (normal equations), block i at x = i / L;
             with K segments, block i belongs to k = clamp(floor(x K), 0, K - 1) and sits at x - k/K;
             a segment holding one block gets slope 0. R² = 1 - SS_res / SS_tot per tensor kind, SS_tot
             around the mean over all blocks; relative residual sqrt(SS_res / sum W²).
@@ -25,11 +25,11 @@ Run: .venv-ref/bin/python test/reference/gen_tleg_cli.py
 import json
 import math
 import os
+import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import save_file
 
 from common import FIXTURES, quantised_randn, seed_for
 
@@ -146,11 +146,45 @@ def trained_state():
     return {k: state[k].float() for k in order}
 
 
+def save_file(tensors, path, metadata=None):
+    """safetensors, written here so reruns give identical bytes (the library orders its header by hash)."""
+    header, offset, chunks = {}, 0, []
+    if metadata:
+        header["__metadata__"] = metadata
+    for name, t in tensors.items():
+        data = t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        chunks.append(data)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+
+
+def fsum(t):
+    """An exactly rounded sum: the same bits on every run, whatever torch's reduction order."""
+    return math.fsum(t.reshape(-1).tolist())
+
+
 # ---- fit and expansion in PyTorch ---------------------------------------------------------------------
 
 def segment_of(x, segments):
     k = min(segments - 1, max(0, math.floor(x * segments)))
     return k, (x if segments == 1 else x - k / segments)
+
+
+def least_squares_line(xs, ys):
+    """Intercept and slope per column of ys [m, n] by the normal equations (XᵀX) [b, a] = Xᵀy, X = [1, x].
+
+    Written with elementwise ops and a 2×2 inverse in Python floats: torch.linalg.lstsq gives the same
+    answer but its last bit depends on memory alignment, and fixture reruns must be byte-identical.
+    """
+    m, sx, sxx = len(xs), math.fsum(xs), math.fsum(x * x for x in xs)
+    sy = sum((ys[j] for j in range(1, m)), ys[0].clone())
+    sxy = sum((xs[j] * ys[j] for j in range(1, m)), xs[0] * ys[0])
+    det = m * sxx - sx * sx
+    return (sxx * sy - sx * sxy) / det, (m * sxy - sx * sy) / det
 
 
 def fit(state, segments):
@@ -171,16 +205,14 @@ def fit(state, segments):
             if len(members) == 1:
                 b, a = y[rows[0]], torch.zeros_like(y[rows[0]])
             else:
-                design = torch.tensor([[1.0, off] for _, off in members], dtype=torch.float64)
-                solution = torch.linalg.lstsq(design, y[rows]).solution  # [2, n]
-                b, a = solution[0], solution[1]
+                b, a = least_squares_line([off for _, off in members], y[rows])
             for i, off in members:
                 fitted[i] = b + off * a
             bs.append(b.reshape(shape))
             ss.append(a.reshape(shape))
-        ss_res = ((y - fitted) ** 2).sum().item()
-        ss_tot = ((y - y.mean(0)) ** 2).sum().item()
-        sq = (y ** 2).sum().item()
+        ss_res = fsum((y - fitted) ** 2)
+        ss_tot = fsum((y - sum(y[i] for i in range(depth)) / depth) ** 2)
+        sq = fsum(y ** 2)
         r2[name] = 1.0 - ss_res / ss_tot
         resid[name] = math.sqrt(ss_res / sq)
         all_res, all_tot, all_sq = all_res + ss_res, all_tot + ss_tot, all_sq + sq
