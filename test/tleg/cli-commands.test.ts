@@ -160,7 +160,7 @@ test('inspect names a learngene, its config, tensor and value counts, the depths
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /: learngene \(format version 1, linear: TLEG\)/);
     assert.match(r.stdout, /ancestry: ViT depth 6, embed_dim 8, num_heads 2, mlp_ratio 4, patch 4, img 8, in_chans 3, 5 classes, class-token pooling/);
-    assert.match(r.stdout, /tensors: 32 \(float32\); values: 2,245/);
+    assert.match(r.stdout, /tensors: 32 \(float32\); parameters: 2,245 \(base, slope and shared values\)/);
     assert.match(r.stdout, /grows: any depth L ≥ 1/);
     const perDepth = Array.from({ length: 12 }, (_, i) => countViTParameters({ ...CONFIG, depth: i + 1 }));
     const total = perDepth.reduce((a, b) => a + b, 0);

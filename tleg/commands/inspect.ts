@@ -53,7 +53,7 @@ function inspectLearngene(path: string, file: Safetensors, depths: number[], pri
   const c = gene.config;
   print(`${path}: learngene (format version ${file.metadata['version']}, ${gene.segments === 1 ? 'linear: TLEG' : `piecewise linear, ${gene.segments} segments`})`);
   print(`  ancestry: ViT ${describeVit(c)}`);
-  print(`  tensors: ${t.tensors} (${t.dtypes}); values: ${n(learngeneSize(gene))}`);
+  print(`  tensors: ${t.tensors} (${t.dtypes}); parameters: ${n(learngeneSize(gene))} (base, slope and shared values)`);
   const grows = gene.segments === 1
     ? 'any depth L ≥ 1: block i = θ_B + (i/L)·θ_A'
     : `any depth L ≥ 1: block i on segment k = floor(i·K/L) gets θ_B[k] + (i/L − k/K)·θ_A[k] (L ≥ ${gene.segments} uses every segment)`;
