@@ -193,6 +193,7 @@ test('inspect names a ViT checkpoint (config from metadata or shapes) and a trai
     assert.match(ckpt.stdout, /: training checkpoint \(tleg-ts-training-checkpoint\/1\)/);
     assert.match(ckpt.stdout, new RegExp(`model: ViT; ${model.stateDict().size} tensors, ${countViTParameters({ ...CONFIG, depth: 2 }).toLocaleString('en-US')} parameters`));
     assert.match(ckpt.stdout, /position: epoch 1, next batch 3, step 10/);
+    assert.match(ckpt.stdout, /config: depth 2, embed_dim 8, num_heads 1, mlp_ratio 4, patch 4, img 8, in_chans 3, 5 classes, class-token pooling \(read from the shapes/);
     // and the other commands refuse it, saying what it is
     const refused = runCli(['fit', 'checkpoint.safetensors', '--out', 'g.safetensors'], dir);
     assert.equal(refused.code, 2);

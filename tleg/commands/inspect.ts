@@ -1,12 +1,13 @@
 // `tleg inspect FILE`: what a safetensors file is and what it holds, without changing anything.
 import { countViTParameters } from '../../model/configs.js';
 import type { Safetensors } from '../../model/io/index.js';
+import { inferConfig } from '../analysis.js';
 import { descendantConfig } from '../expand.js';
 import { learngeneSize, loadLearngene } from '../learngene.js';
 import { checkInputFile, integerFlag, onePositional, parseCommand } from './args.js';
 import { fail } from './cli-error.js';
 import { fileKind, readInput, sampleNames } from './file-kind.js';
-import { describeVit, layoutProblems, readVitFile } from './vit-file.js';
+import { describeVit, layoutProblems, readVitFile, vitState } from './vit-file.js';
 
 export const INSPECT_HELP = `tleg inspect: say what a safetensors file is (learngene, ViT checkpoint, training checkpoint) and what it holds
 
@@ -90,6 +91,16 @@ function inspectCheckpoint(path: string, file: Safetensors, print: (l: string) =
   const optimizer = json('optimizer');
   print(`${path}: training checkpoint (${file.metadata['format']})`);
   print(`  model: ${isAux ? 'TLEG auxiliary net (learngene.*.base / .slope and shared tensors)' : 'ViT'}; ${model.length} tensors, ${n(params)} parameters`);
+  if (!isAux) {
+    try {
+      const state = vitState({ tensors: new Map(model.map(([k, r]) => [k.slice('model.'.length), r])), metadata: {} });
+      print(`  config: ${describeVit(inferConfig(state))} (read from the shapes; num_heads not stored, embed_dim / 64 assumed)`);
+    } catch (e) {
+      print(`  config: not readable from the model tensors (${(e as Error).message})`);
+    }
+  } else {
+    print(`  config: not stored in a training checkpoint (the run's manifest.json and the stage's learngene.safetensors hold it)`);
+  }
   print(`  optimiser: ${String(optimizer?.['name'] ?? 'unknown')}, ${optim.length} state tensors`);
   if (position) print(`  position: epoch ${String(position['epoch'])}, next batch ${String(position['batch'])}, step ${String(position['step'])}, ${String(position['images'])} images seen`);
   print(`  tensors in all: ${t.tensors} (${t.dtypes}), ${n(t.values)} values; a resumed run continues from it (the stage's model.safetensors is the model alone)`);
