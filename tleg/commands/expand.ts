@@ -12,6 +12,11 @@ import { fail } from './cli-error.js';
 import { fileKind, KIND_HINTS, KIND_NAMES, readInput } from './file-kind.js';
 import { describeVit } from './vit-file.js';
 
+/** "Absurdly large" starts here: a thousand blocks is far past any ViT trained so far. */
+export const MAX_DEPTH = 1000;
+/** Node holds the file in one buffer; past this the write cannot succeed. */
+const MAX_FILE_BYTES = 2 ** 31;
+
 export const EXPAND_HELP = `tleg expand: grow a ViT of any depth from a learngene and write it as a timm-named checkpoint
 
 Usage: tleg expand GENE.safetensors --depth L --out vit-L.safetensors [options]
@@ -21,7 +26,7 @@ embedding, class token, final norm and (same classes) head are the gene's. The f
 with a plain load_state_dict or timm.create_model(..., pretrained_cfg_overlay=dict(file=...)); its
 __metadata__ holds "config" (this library's) and "timm_kwargs" (timm's VisionTransformer arguments).
 
-  --depth L          number of blocks, an integer from 1 to ${1000}
+  --depth L          number of blocks, an integer from 1 to ${MAX_DEPTH}
   --out FILE         the checkpoint to write (atomically; an existing file is replaced)
   --num-classes N    classes of the new head (default: the gene's); 0 writes no head (features only,
                      as timm's num_classes=0); another count gets a fresh head (timm's init)
@@ -30,10 +35,6 @@ __metadata__ holds "config" (this library's) and "timm_kwargs" (timm's VisionTra
   --drop-path R      stochastic depth rate recorded in the config for fine-tuning, in [0, 1) (default: the gene's)
   --help             this text
 `;
-
-export const MAX_DEPTH = 1000;
-/** Node holds the file in one buffer; past this the write cannot succeed. */
-const MAX_FILE_BYTES = 2 ** 31;
 
 /** timm's VisionTransformer keyword arguments for a config (this library's avg pooling is timm's with fc_norm=False). */
 export function timmKwargs(c: ViTConfig): Record<string, unknown> {
