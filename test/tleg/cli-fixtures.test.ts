@@ -1,6 +1,7 @@
 // `tleg fit` and `tleg expand` against PyTorch: test/reference/gen_tleg_cli.py built a timm-layout ViT, fitted
 // learngenes to it (least squares, one line and two segments), expanded them and ran the descendants in
-// PyTorch. Here the CLI does the same from the same files and every number must agree.
+// PyTorch. Here the CLI does the same from the same files and every number must agree (float32 logits: measured
+// 1.1e-7 to 2.1e-7 of the largest, checked at 2e-6).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -52,7 +53,7 @@ function logitsOf(path: string): ReturnType<VisionTransformer['forward']> {
 test('the PyTorch-made timm ViT gives PyTorch\'s logits here (the fixtures\' forward agrees before fit and expand are compared)', () => {
   const model = new VisionTransformer({ ...expected.config }).eval();
   model.loadStateDict(readStateDict(file('vit_d6.safetensors')), { strict: true });
-  assertMaxRelClose(noGrad(() => model.forward(images)), expected.model_logits, 1e-5, 'logits of vit_d6');
+  assertMaxRelClose(noGrad(() => model.forward(images)), expected.model_logits, 2e-6, 'logits of vit_d6');
 });
 
 for (const [key, segments] of [['k1', 1], ['k2', 2]] as const) {
@@ -122,7 +123,7 @@ for (const e of expected.expansions) {
     try {
       const r = runCli(['expand', file(e.gene), '--depth', String(e.depth), '--num-classes', String(e.num_classes), '--out', 'vit.safetensors'], dir);
       assert.equal(r.code, 0, r.stderr);
-      assertMaxRelClose(logitsOf(join(dir, 'vit.safetensors')), e.logits, 1e-5, `logits at depth ${e.depth}`);
+      assertMaxRelClose(logitsOf(join(dir, 'vit.safetensors')), e.logits, 2e-6, `logits at depth ${e.depth}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
