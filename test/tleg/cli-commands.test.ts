@@ -208,3 +208,21 @@ test('the commands and the library code they call never end the process themselv
   assert.ok(files.length >= 10, files.join(', '));
   for (const f of files) assert.doesNotMatch(readFileSync(f, 'utf8'), /process\.exit\(/, f);
 });
+
+test('fit says when R² = 1 is trivial (at most two blocks per segment) and not otherwise', () => {
+  withDir((dir) => {
+    const two = new VisionTransformer({ ...CONFIG, depth: 2 }, { generator: new Generator(5) });
+    writeSafetensors(join(dir, 'vit-d2.safetensors'), rawOf(two));
+    const r = runCli(['fit', 'vit-d2.safetensors', '--num-heads', '2', '--out', 'g.safetensors'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^all\s+1\.000000\s+0\.000000$/m);
+    assert.match(r.stdout, /at most two blocks per line, which a line always fits/);
+    const three = runCli(['fit', VIT, '--segments', '3', '--out', 'g3.safetensors'], dir);
+    assert.match(three.stdout, /at most two blocks per segment/);
+    const deep = runCli(['fit', VIT, '--out', 'g1.safetensors'], dir);
+    assert.equal(deep.code, 0, deep.stderr);
+    assert.doesNotMatch(deep.stdout, /at most two blocks/);
+    assert.match(deep.stdout, /num_heads not stored: embed_dim \/ 64 assumed; pass --num-heads/);
+  });
+});
+

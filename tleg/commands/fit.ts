@@ -66,7 +66,8 @@ export function runFit(argv: string[], print: (line: string) => void): number {
   print(`${'tensor'.padEnd(18)}${'R²'.padStart(10)}  ${'rel. resid.'.padStart(10)}`);
   for (const [name, f] of Object.entries(fits)) print(`${name.padEnd(18)}${fmt(f)}`);
   print(`${'all'.padEnd(18)}${fmt(overall)}`);
-  if (config.depth === 2 * a.segments) print(`(${a.segments === 1 ? 'two blocks always lie on a line' : 'two blocks per segment always lie on its line'}: R² = 1 says nothing here; a deeper model tests the linearity)`);
+  // ⌈L/K⌉ ≤ 2 blocks per segment: a line passes through each segment's blocks exactly
+  if (config.depth <= 2 * a.segments) print(`(at most two blocks per ${a.segments === 1 ? 'line' : 'segment'}, which a line always fits: R² = 1 says nothing here; a deeper model tests the linearity)`);
   print('');
   const geneSize = learngeneSize(gene), modelSize = countViTParameters(config);
   print(`wrote ${a.out}: learngene of ${geneSize.toLocaleString('en-US')} values (the model: ${modelSize.toLocaleString('en-US')} parameters); grow a ViT with tleg expand ${a.out} --depth L --out FILE`);
