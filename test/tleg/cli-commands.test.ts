@@ -76,7 +76,8 @@ const REFUSALS: Array<[string, string[], RegExp]> = [
   ['expand: --reset-head without a head', ['expand', GENE, '--depth', '3', '--num-classes', '0', '--reset-head', '--out', 'o.safetensors'], /nothing to reset/],
   ['fit: a learngene as the model', ['fit', GENE, '--out', 'o.safetensors'], /expected a ViT checkpoint, ".*gene_k1.safetensors" is a learngene/],
   ['fit: one block', ['fit', 'vit-d1.safetensors', '--out', 'o.safetensors'], /a line needs at least 2 blocks, "vit-d1.safetensors" has 1/],
-  ['fit: timm fc_norm', ['fit', 'vit-fcnorm.safetensors', '--out', 'o.safetensors'], /not a ViT this library can fit .*\n.*unexpected "fc_norm.weight" \(timm options/],
+  // a class-token model with timm's fc_norm: the ViT builds fc_norm only with average pooling
+  ['fit: timm fc_norm', ['fit', 'vit-fcnorm.safetensors', '--out', 'o.safetensors'], /invalid config:\n.*fcNorm \(timm's fc_norm\) needs pool 'avg', got pool "cls"/],
   ['fit: --segments 0', ['fit', VIT, '--segments', '0', '--out', 'o.safetensors'], /--segments: expected an integer from 1/],
   ['fit: more segments than blocks', ['fit', VIT, '--segments', '7', '--out', 'o.safetensors'], /--segments: expected at most the model's depth 6.*got 7/],
   ['fit: heads that do not divide the width', ['fit', VIT, '--num-heads', '3', '--out', 'o.safetensors'], /embedDim 8 must be divisible by numHeads 3/],

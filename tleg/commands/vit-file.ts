@@ -60,7 +60,7 @@ export function layoutProblems(config: ViTConfig, state: Map<string, Tensor>): s
   if (missing.length > 0) problems.push(`missing ${list(missing)}`);
   if (unexpected.length > 0) {
     const timmExtras = unexpected.filter((k) => /^(fc_norm|head_dist|dist_token|reg_token|norm_pre|attn_pool)\b/.test(k) || /\.(ls[12]|q_norm|k_norm)\./.test(k));
-    problems.push(`unexpected ${list(unexpected)}${timmExtras.length > 0 ? ' (timm options this library does not build: fc_norm, distillation token, register tokens, layer scale, qk-norm)' : ''}`);
+    problems.push(`unexpected ${list(unexpected)}${timmExtras.length > 0 ? ' (timm options the learngene tools do not handle: fc_norm, distillation token, register tokens, layer scale, qk-norm)' : ''}`);
   }
   for (const [k, shape] of expected) {
     const t = state.get(k);
