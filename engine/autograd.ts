@@ -6,10 +6,11 @@ import { shapeStr } from './layout.js';
 import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
 import type { Tensor } from './tensor.js';
 import { full } from './creation.js';
+import { inBackwardPhase, profiling, recordOp } from './profiler.js';
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
 export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {
-  const result = noGrad(() => op.forward(inputs, attrs));
+  const result = noGrad(() => (profiling.on ? recordOp(op.name, () => op.forward(inputs, attrs)) : op.forward(inputs, attrs)));
   const [out, saved] = Array.isArray(result) ? (result as readonly [Tensor, S]) : [result as Tensor, undefined];
   if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
   if (isGradEnabled() && op.backward !== notDifferentiable && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad)) {
@@ -70,7 +71,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   } else if (grad.shape.join() !== root.shape.join()) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
-  noGrad(() => {
+  noGrad(() => inBackwardPhase(() => {
     const grads = new Map<Tensor, Tensor>();
     const seed = grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device });
     grads.set(root, seed);
@@ -91,7 +92,9 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
       }
       if (node.op.backward === notDifferentiable) continue;
       const needsGrad = node.inputs.map((x) => x.requiresGrad);
-      const inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      const ctx = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad };
+      const backward = node.op.backward;
+      const inGrads = profiling.on ? recordOp(`${node.op.name}Backward`, () => backward(g, ctx)) : backward(g, ctx);
       node.inputs.forEach((x, k) => {
         const gk = inGrads[k];
         if (!needsGrad[k] || gk === null || gk === undefined) return;
@@ -107,5 +110,5 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
         node.freed = true;
       }
     }
-  });
+  }));
 }

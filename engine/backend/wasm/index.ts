@@ -4,7 +4,7 @@
 // and results copied back out of them.
 import { MAX_BYTES, runtime, simdSupported } from './runtime.js';
 import { CTRL_BYTES, Ctl, DATA_BASE, JobKind, plan } from './matmul.js';
-import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
+import { GELU32, GELU32_BACKWARD, GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
 import { envMiB } from '../../env.js';
@@ -316,4 +316,14 @@ export function unaryF32(op: WasmUnaryOp, x: Float32Array, out: Float32Array): v
 // d gelu: dx = grad · (Φ(x) + x φ(x)), in one pass
 export function geluBackwardF32(grad: Float32Array, x: Float32Array, out: Float32Array): void {
   runElementwise(GELU_BACKWARD, [grad, x], out, x.length);
+}
+
+/** gelu(x) on f32x4 (gelu32-kernel.ts: 1e-6 relative, the f64x2 `unaryF32('gelu')` is its reference) */
+export function gelu32F32(x: Float32Array, out: Float32Array): void {
+  runElementwise(GELU32, [x], out, x.length);
+}
+
+/** grad · gelu'(x) on f32x4 (gelu32-kernel.ts; reference: geluBackwardF32) */
+export function gelu32BackwardF32(grad: Float32Array, x: Float32Array, out: Float32Array): void {
+  runElementwise(GELU32_BACKWARD, [grad, x], out, x.length);
 }

@@ -6,6 +6,7 @@ import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './mat
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
 import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
+import { emitGelu32Kernels } from './gelu32-kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
@@ -57,6 +58,9 @@ export interface Exports {
   /** by op id (index in WASM_UNARY): (x, y, n) over n float32 elements, n even */
   unary: ((x: number, y: number, n: number) => void)[];
   geluBackward(g: number, x: number, y: number, n: number): void;
+  /** gelu32-kernel.ts: (x, y, n) and (g, x, y, n), n a multiple of 4 */
+  gelu32(x: number, y: number, n: number): void;
+  gelu32Backward(g: number, x: number, y: number, n: number): void;
 }
 
 export function simdSupported(): boolean {
@@ -85,7 +89,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool));
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool));
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES)), constants: new Uint8Array(pool.bytes) };
 }
 
@@ -103,6 +107,8 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     layerNormBackward: e.layerNormBackward,
     unary: WASM_UNARY.map((op) => e[`unary_${op}`]),
     geluBackward: e.geluBackward,
+    gelu32: e.gelu32,
+    gelu32Backward: e.gelu32Backward,
   };
 }
 
