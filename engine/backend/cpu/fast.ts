@@ -6,6 +6,7 @@ import {
   wasmAvailable, type WasmUnaryOp,
 } from '../wasm/index.js';
 import type { BinaryOp, SyncKernels, UnaryOp, View } from '../interface.js';
+import { binaryBroadcastF32, copyStridedF32, sumRowsF32 } from '../wasm/broadcast.js';
 import { isContiguous, numel } from '../../layout.js';
 import { matmulReference } from './matmul.js';
 import { layerNormBackwardRows, layerNormRows, softmaxBackwardRows, softmaxRows } from './rows.js';
@@ -55,13 +56,24 @@ export function unaryFast(op: UnaryOp, x: View, out: TypedArray): boolean {
   return true;
 }
 
-/** The same for binary ops: only the fused gelu backward has a wasm kernel (the f32x4 one, as gelu). */
+/** The same for binary ops: add, sub, mul, div over row-broadcast views (broadcast.ts), and the fused gelu backward (the f32x4 one, as gelu). */
 export function binaryFast(op: BinaryOp, a: View, b: View, out: TypedArray): boolean {
+  if (enabled && op !== 'geluBackward') return binaryBroadcastF32(op, a, b, out);
   if (!enabled || op !== 'geluBackward' || !(out instanceof Float32Array)) return false;
   const as = f32Span(a), bs = f32Span(b);
   if (!as || !bs || !wasmAvailable()) return false;
   gelu32BackwardF32(as, bs, out);
   return true;
+}
+
+/** A strided float32 copy into a contiguous array in wasm; false: the caller runs the TypeScript loop. */
+export function copyFast(src: View, dst: View): boolean {
+  return enabled && copyStridedF32(src, dst);
+}
+
+/** Σ over the rows of a contiguous float32 [rows, cols] (a bias gradient) in wasm, float64 accumulators as the TypeScript loop. */
+export function sumRowsFast(x: TypedArray, offset: number, rows: number, cols: number, out: TypedArray): boolean {
+  return enabled && out instanceof Float32Array && sumRowsF32(x, offset, rows, cols, out);
 }
 
 export const fastKernels: Fast = {

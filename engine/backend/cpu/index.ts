@@ -4,10 +4,10 @@ import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gatherKernel, scatterAddKernel } from './gather.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
 import { copyStrided } from './strided.js';
-import { cpuKernelsInUse, fastKernels } from './fast.js';
+import { copyFast, cpuKernelsInUse, fastKernels } from './fast.js';
 
 export const cpuKernels: SyncKernels = {
-  copy: copyStrided,
+  copy: (src, dst) => { if (!copyFast(src, dst)) copyStrided(src, dst); },
   unary: unaryKernel,
   binary: binaryKernel,
   where: whereKernel,

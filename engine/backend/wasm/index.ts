@@ -66,7 +66,7 @@ export function residentBytes(): number { return theHeap?.tensorBytes ?? 0; }
  * One call's operands: each gets a byte address, its own when it already lives in wasm memory, else a
  * temporary block (inputs copied in). `finish` copies the temporary outputs back and frees every block.
  */
-class Staging {
+export class Staging {
   private readonly temps: number[] = [];
   private readonly outs: { at: number; dst: Float32Array }[] = [];
   constructor(readonly h: WasmHeap) {}
@@ -117,7 +117,7 @@ class Staging {
 }
 
 /** Runs fn with a Staging, copying outputs back on success and freeing the temporary blocks either way. */
-function staged<T>(fn: (s: Staging) => T): T {
+export function staged<T>(fn: (s: Staging) => T): T {
   const s = new Staging(heap());
   try {
     const r = fn(s);

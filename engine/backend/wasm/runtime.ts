@@ -7,6 +7,7 @@ import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
 import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
 import { emitGelu32Kernels } from './gelu32-kernel.js';
+import { BROADCAST_MODES, BROADCAST_OPS, emitBroadcastKernels, type BroadcastMode, type BroadcastOp } from './broadcast-kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
@@ -61,6 +62,10 @@ export interface Exports {
   /** gelu32-kernel.ts: (x, y, n) and (g, x, y, n), n a multiple of 4 */
   gelu32(x: number, y: number, n: number): void;
   gelu32Backward(g: number, x: number, y: number, n: number): void;
+  /** broadcast-kernel.ts: by `${op}_${mode}`, (a, aRowStride, b, bRowStride, out, rows, cols) */
+  binary: Map<`${BroadcastOp}_${BroadcastMode}`, (a: number, aRS: number, b: number, bRS: number, out: number, rows: number, cols: number) => void>;
+  copyRows2(a: number, aRS: number, out: number, rows: number, cols: number): void;
+  colSum(x: number, rows: number, cols: number, acc: number): void;
 }
 
 export function simdSupported(): boolean {
@@ -89,7 +94,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool));
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool), ...emitBroadcastKernels());
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES)), constants: new Uint8Array(pool.bytes) };
 }
 
@@ -109,6 +114,9 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     geluBackward: e.geluBackward,
     gelu32: e.gelu32,
     gelu32Backward: e.gelu32Backward,
+    binary: new Map(BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => [`${op}_${mode}` as const, e[`bin_${op}_${mode}`]]))),
+    copyRows2: e.copy_rows,
+    colSum: e.colsum,
   };
 }
 
