@@ -1,11 +1,13 @@
 // Emitted wasm for the float32 arithmetic ops over row-broadcast views, strided copies, and column sums, which
 // the cpu backend otherwise runs as JavaScript loops (about 1 ns an element). The driver (broadcast.ts) folds a
 // view into outer slices of rows × cols, each row contiguous in memory or one value repeated along it:
-//   bin_<op>_<mode>(a, aRowStride, b, bRowStride, out, rows, cols)   out[r, j] = a[r, j] op b[r, j]
-//     mode vv: both rows contiguous; vs: b[r, j] = b[r, 0] (a bias column, a scalar); sv: the same for a
-//   copy_rows(a, aRowStride, out, rows, cols)                         out[r, j] = a[r, j]
+//   bin_<op>_<mode>(a, aPS, aRS, b, bPS, bRS, out, planes, rows, cols)   out[p, r, j] = a[p, r, j] op b[p, r, j]
+//     mode vv: both rows contiguous; vs: b[p, r, j] = b[p, r, 0] (a bias column, a scalar); sv: the same for a
+//   copy_rows(a, aPS, aRS, out, planes, rows, cols)                         out[p, r, j] = a[p, r, j], rows contiguous
+//   copy_gather(a, aPS, aRS, aCS, out, planes, rows, cols)                  the same, a's columns aCS bytes apart
 //   colsum(x, rows, cols, acc)                                        acc[j] = Σ_r x[r, j] in float64 (a bias gradient)
-// out is contiguous; addresses and row strides in bytes. Four columns a step, then one at a time.
+// out is contiguous; addresses and plane, row and column strides (PS, RS, CS) in bytes. Four columns a step, then
+// one at a time.
 import { Code, FuncDef, T } from './emitter.js';
 import { Locals } from './rows-kernel.js';
 
@@ -28,49 +30,71 @@ function operand(k: Code, row: number, j: number, splat: boolean, vector: boolea
   if (vector) k.v128Load(); else k.f32Load();
 }
 
+interface Operand { ptr: number; planeStride: number; rowStride: number }
+
 /**
- * A loop over rows with a vector and a scalar pass over the columns; `body(vector)` pushes the value stored
- * at out[r, j] and may read the row pointers.
+ * planes × rows × cols: a loop over planes, then rows, then a vector and a scalar pass over the columns (or
+ * only the scalar one). `body(vector, j, rowPtrs)` pushes the value stored at out[p, r, j]; row pointers start
+ * each plane at the operand's plane pointer (the parameter itself), which advances by its plane stride.
  */
-function rowsKernel(name: string, params: number, rowPtrs: { ptr: number; stride: number }[], out: number, rows: number, cols: number,
-                    L: Locals, k: Code, body: (vector: boolean, j: number) => void): FuncDef {
-  const r = L.add(T.i32), j = L.add(T.i32), vecEnd = L.add(T.i32), rowEnd = L.add(T.i32);
+function planesKernel(name: string, params: number, ops: Operand[], out: number, planes: number, rows: number, cols: number,
+                      L: Locals, k: Code, scalarOnly: boolean, body: (vector: boolean, j: number, rowPtrs: number[]) => void): FuncDef {
+  const p = L.add(T.i32), r = L.add(T.i32), j = L.add(T.i32), vecEnd = L.add(T.i32), rowEnd = L.add(T.i32);
+  const rowPtrs = ops.map(() => L.add(T.i32));
   k.get(cols).i32(2).i32Shl().set(rowEnd);
   k.get(cols).i32(-4).and_().i32(2).i32Shl().set(vecEnd);
+  k.i32(0).set(p);
+  k.block().loop();
+  k.get(p).get(planes).i32GeS().brIf(1);
+  ops.forEach((o, i) => k.get(o.ptr).set(rowPtrs[i]));
   k.i32(0).set(r);
   k.block().loop();
   k.get(r).get(rows).i32GeS().brIf(1);
+  k.i32(0).set(j);
   for (const [end, step, vector] of [[vecEnd, 16, true], [rowEnd, 4, false]] as const) {
-    if (vector) k.i32(0).set(j);
+    if (vector && scalarOnly) continue;
     k.block().loop();
     k.get(j).get(end).i32GeS().brIf(1);
     k.get(out).get(j).i32Add();
-    body(vector, j);
+    body(vector, j, rowPtrs);
     if (vector) k.v128Store(); else k.f32Store();
     k.get(j).i32(step).i32Add().set(j);
     k.br(0).end().end();
   }
   k.get(out).get(rowEnd).i32Add().set(out);
-  for (const { ptr, stride } of rowPtrs) k.get(ptr).get(stride).i32Add().set(ptr);
+  ops.forEach((o, i) => k.get(rowPtrs[i]).get(o.rowStride).i32Add().set(rowPtrs[i]));
   k.get(r).i32(1).i32Add().set(r);
+  k.br(0).end().end();
+  for (const o of ops) k.get(o.ptr).get(o.planeStride).i32Add().set(o.ptr);
+  k.get(p).i32(1).i32Add().set(p);
   k.br(0).end().end();
   return { name, params: Array<T>(params).fill(T.i32), locals: L.types, body: k };
 }
 
+/** bin_<op>_<mode>(a, aPlaneStride, aRowStride, b, bPlaneStride, bRowStride, out, planes, rows, cols) */
 function binaryKernel(op: BroadcastOp, mode: BroadcastMode): FuncDef {
-  const [a, aRS, b, bRS, out, rows, cols] = [0, 1, 2, 3, 4, 5, 6];
-  const L = new Locals(7), k = new Code();
-  return rowsKernel(`bin_${op}_${mode}`, 7, [{ ptr: a, stride: aRS }, { ptr: b, stride: bRS }], out, rows, cols, L, k, (vector, j) => {
-    operand(k, a, j, mode === 'sv', vector);
-    operand(k, b, j, mode === 'vs', vector);
+  const L = new Locals(10), k = new Code();
+  const a = { ptr: 0, planeStride: 1, rowStride: 2 }, b = { ptr: 3, planeStride: 4, rowStride: 5 };
+  return planesKernel(`bin_${op}_${mode}`, 10, [a, b], 6, 7, 8, 9, L, k, false, (vector, j, [ra, rb]) => {
+    operand(k, ra, j, mode === 'sv', vector);
+    operand(k, rb, j, mode === 'vs', vector);
     (vector ? VECTOR : SCALAR)[op](k);
   });
 }
 
+/** copy_rows(a, aPlaneStride, aRowStride, out, planes, rows, cols): rows of a contiguous */
 function copyKernel(): FuncDef {
-  const [a, aRS, out, rows, cols] = [0, 1, 2, 3, 4];
-  const L = new Locals(5), k = new Code();
-  return rowsKernel('copy_rows', 5, [{ ptr: a, stride: aRS }], out, rows, cols, L, k, (vector, j) => operand(k, a, j, false, vector));
+  const L = new Locals(7), k = new Code();
+  return planesKernel('copy_rows', 7, [{ ptr: 0, planeStride: 1, rowStride: 2 }], 3, 4, 5, 6, L, k, false, (vector, j, [ra]) => operand(k, ra, j, false, vector));
+}
+
+/** copy_gather(a, aPlaneStride, aRowStride, aColStride, out, planes, rows, cols): a's columns `aColStride` bytes apart (a transpose) */
+function gatherKernel(): FuncDef {
+  const L = new Locals(8), k = new Code();
+  // the element at row pointer + (j/4)·aColStride
+  return planesKernel('copy_gather', 8, [{ ptr: 0, planeStride: 1, rowStride: 2 }], 4, 5, 6, 7, L, k, true, (_vector, j, [ra]) => {
+    k.get(ra).get(j).i32(2).i32Shr().get(3).i32Mul().i32Add().f32Load();
+  });
 }
 
 /** colsum(x, rows, cols, acc): acc[0 .. cols] (float64, room for cols rounded up to even) = Σ_r x[r, ·], x contiguous. */
@@ -108,6 +132,6 @@ function colSumKernel(): FuncDef {
 export function emitBroadcastKernels(): FuncDef[] {
   const funcs: FuncDef[] = [];
   for (const op of BROADCAST_OPS) for (const mode of BROADCAST_MODES) funcs.push(binaryKernel(op, mode));
-  funcs.push(copyKernel(), colSumKernel());
+  funcs.push(copyKernel(), gatherKernel(), colSumKernel());
   return funcs;
 }

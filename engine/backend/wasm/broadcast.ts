@@ -42,20 +42,25 @@ function stage(s: Staging, v: View, dims: readonly number[], strides: readonly n
   return s.input((v.data as Float32Array).subarray(v.layout.offset, v.layout.offset + span));
 }
 
+interface Slice { addr: number[]; planeStrides: number[]; rowStrides: number[]; colStrides: number[]; out: number; planes: number; rows: number; cols: number }
+
 /**
- * Calls kernel(addresses, row strides, rows, cols) once per outer slice of the folded views, with the output's
- * address; rows·cols elements each.
+ * Calls kernel once per outer slice of the folded views: the last three folded dims (planes × rows × cols, the
+ * missing ones 1) run inside the kernel, the dims before them here. Strides in bytes.
  */
-function forSlices(f: Folded, at: number[], outAt: number, kernel: (addr: number[], rowStrides: number[], out: number, rows: number, cols: number) => void): void {
-  const r = f.dims.length, cols = f.dims[r - 1], rows = r >= 2 ? f.dims[r - 2] : 1;
-  const rowStrides = f.strides.map((s) => (r >= 2 ? s[r - 2] * 4 : 0));
-  const outer = f.dims.slice(0, Math.max(0, r - 2));
+function forSlices(f: Folded, at: number[], outAt: number, kernel: (s: Slice) => void): void {
+  const r = f.dims.length, dim = (i: number) => (r - i >= 0 ? f.dims[r - i] : 1);
+  const cols = dim(1), rows = dim(2), planes = dim(3);
+  const strideAt = (i: number) => f.strides.map((s) => (r - i >= 0 ? s[r - i] * 4 : 0));
+  const [colStrides, rowStrides, planeStrides] = [strideAt(1), strideAt(2), strideAt(3)];
+  const outer = f.dims.slice(0, Math.max(0, r - 3));
   const idx = new Array<number>(outer.length).fill(0);
   let slices = 1;
   for (const d of outer) slices *= d;
+  const size = planes * rows * cols;
   for (let t = 0; t < slices; t++) {
     const addr = at.map((base, k) => base + 4 * idx.reduce((sum, i, d) => sum + i * f.strides[k][d], 0));
-    kernel(addr, rowStrides, outAt + 4 * t * rows * cols, rows, cols);
+    kernel({ addr, planeStrides, rowStrides, colStrides, out: outAt + 4 * t * size, planes, rows, cols });
     for (let d = outer.length - 1; d >= 0; d--) { if (++idx[d] < outer[d]) break; idx[d] = 0; }
   }
 }
@@ -73,24 +78,30 @@ export function binaryBroadcastF32(op: string, a: View, b: View, out: TypedArray
   staged((s) => {
     const at = [stage(s, a, f.dims, f.strides[0]), stage(s, b, f.dims, f.strides[1])];
     const outAt = s.output((out as Float32Array).subarray(0, out.length));
-    forSlices(f, at, outAt, ([pa, pb], [ra, rb], po, rows, cols) => kernel(pa, ra, pb, rb, po, rows, cols));
+    forSlices(f, at, outAt, (q) => kernel(q.addr[0], q.planeStrides[0], q.rowStrides[0], q.addr[1], q.planeStrides[1], q.rowStrides[1], q.out, q.planes, q.rows, q.cols));
   });
   return true;
 }
 
-/** dst = src where dst is contiguous and src's last folded dim is; false where the kernel does not apply. */
+/** dst = src where dst is contiguous (a contiguous src is one typed-array copy); false where the kernel does not apply. */
 export function copyStridedF32(src: View, dst: View): boolean {
   const n = dst.layout.shape.reduce((x, d) => x * d, 1);
   if (n < MIN_ELEMENTS || !f32(src.data, dst.data) || !wasmAvailable()) return false;
   const fd = fold(dst.layout.shape, [dst]);
   if (fd.dims.length !== 1 || fd.strides[0][0] !== 1) return false; // dst not contiguous
   const f = fold(src.layout.shape, [src]);
-  if (!nonNegative(f) || f.strides[0][f.dims.length - 1] !== 1 || f.dims.length === 1) return false; // contiguous: the JS copy is a memcpy already
-  const copyRows = runtime().ex.copyRows2;
+  if (!nonNegative(f)) return false;
+  const out = (dst.data as Float32Array).subarray(dst.layout.offset, dst.layout.offset + n);
+  if (f.dims.length === 1 && f.strides[0][0] === 1) { out.set((src.data as Float32Array).subarray(src.layout.offset, src.layout.offset + n)); return true; }
+  const ex = runtime().ex;
+  const contiguousRows = f.strides[0][f.dims.length - 1] === 1;
   staged((s) => {
     const at = stage(s, src, f.dims, f.strides[0]);
-    const outAt = s.output((dst.data as Float32Array).subarray(dst.layout.offset, dst.layout.offset + n));
-    forSlices(f, [at], outAt, ([pa], [ra], po, rows, cols) => copyRows(pa, ra, po, rows, cols));
+    const outAt = s.output(out);
+    forSlices(f, [at], outAt, (q) => {
+      if (contiguousRows) ex.copyPlanes(q.addr[0], q.planeStrides[0], q.rowStrides[0], q.out, q.planes, q.rows, q.cols);
+      else ex.copyGather(q.addr[0], q.planeStrides[0], q.rowStrides[0], q.colStrides[0], q.out, q.planes, q.rows, q.cols);
+    });
   });
   return true;
 }

@@ -62,9 +62,10 @@ export interface Exports {
   /** gelu32-kernel.ts: (x, y, n) and (g, x, y, n), n a multiple of 4 */
   gelu32(x: number, y: number, n: number): void;
   gelu32Backward(g: number, x: number, y: number, n: number): void;
-  /** broadcast-kernel.ts: by `${op}_${mode}`, (a, aRowStride, b, bRowStride, out, rows, cols) */
-  binary: Map<`${BroadcastOp}_${BroadcastMode}`, (a: number, aRS: number, b: number, bRS: number, out: number, rows: number, cols: number) => void>;
-  copyRows2(a: number, aRS: number, out: number, rows: number, cols: number): void;
+  /** broadcast-kernel.ts: by `${op}_${mode}`, (a, aPS, aRS, b, bPS, bRS, out, planes, rows, cols) */
+  binary: Map<`${BroadcastOp}_${BroadcastMode}`, (a: number, aPS: number, aRS: number, b: number, bPS: number, bRS: number, out: number, planes: number, rows: number, cols: number) => void>;
+  copyPlanes(a: number, aPS: number, aRS: number, out: number, planes: number, rows: number, cols: number): void;
+  copyGather(a: number, aPS: number, aRS: number, aCS: number, out: number, planes: number, rows: number, cols: number): void;
   colSum(x: number, rows: number, cols: number, acc: number): void;
 }
 
@@ -115,7 +116,8 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     gelu32: e.gelu32,
     gelu32Backward: e.gelu32Backward,
     binary: new Map(BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => [`${op}_${mode}` as const, e[`bin_${op}_${mode}`]]))),
-    copyRows2: e.copy_rows,
+    copyPlanes: e.copy_rows,
+    copyGather: e.copy_gather,
     colSum: e.colsum,
   };
 }
