@@ -1,16 +1,33 @@
 // The wasm kernels for float32 add/sub/mul/div over broadcast views, strided copies and bias-gradient sums
 // (broadcast-kernel.ts) give exactly the TypeScript reference's results (each op is one correctly rounded
 // float32 operation; the column sum accumulates in float64 in the same order), on random shapes large enough
-// to take the wasm path, with row, column and scalar broadcasting, transposed and permuted operands.
+// to take the wasm path, on one thread and on two with the jobs split over the worker pool, with
+// row, column and scalar broadcasting, transposed and permuted operands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { setCpuKernels } from '../../engine/backend/cpu/fast.js';
-import { wasmAvailable } from '../../engine/backend/wasm/index.js';
-import { noGrad, tensor, type Tensor } from '../../engine/index.js';
+import { setWasmThreads, wasmAvailable } from '../../engine/backend/wasm/index.js';
+import { planesTuning } from '../../engine/backend/wasm/broadcast.js';
+import { getNumThreads, noGrad, tensor, type Tensor } from '../../engine/index.js';
 import { seedArb, uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
+
+/** Runs body on one thread, then on two with every job from 4096 elements split over the worker pool. */
+function onOneAndTwoThreads(body: () => void): void {
+  const before = getNumThreads(), threshold = planesTuning.parallelMinElements;
+  try {
+    setWasmThreads(1);
+    body();
+    setWasmThreads(2);
+    planesTuning.parallelMinElements = 4096;
+    body();
+  } finally {
+    setWasmThreads(before);
+    planesTuning.parallelMinElements = threshold;
+  }
+}
 
 /** Runs fn with the wasm kernels, then with the TypeScript reference; returns both results' values. */
 function bothWays(fn: () => Tensor): [Float32Array, Float32Array] {
@@ -36,7 +53,7 @@ const rand = (shape: number[], seed: number): Tensor => tensor(uniformF32(shape.
 const dimsArb = fc.tuple(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 3, 4, 7, 16, 64, 65, 192));
 
 for (const op of ['add', 'sub', 'mul', 'div'] as const) {
-  test(`wasm ${op} over broadcast and strided views equals the TypeScript reference bit for bit`, { skip }, () => {
+  test(`wasm ${op} over broadcast and strided views equals the TypeScript reference bit for bit, on one and two threads`, { skip }, () => onOneAndTwoThreads(() => {
     fc.assert(fc.property(dimsArb, seedArb, ([rows, cols], seed) => {
       const a = rand([rows, cols], seed + 1), b = rand([rows, cols], seed + 2);
       const row = rand([cols], seed + 3), column = rand([rows, 1], seed + 4), at = rand([cols, rows], seed + 5);
@@ -51,11 +68,11 @@ for (const op of ['add', 'sub', 'mul', 'div'] as const) {
       ];
       for (const [what, fn] of cases) assertSameBits(...bothWays(fn), `${op}, ${what}, [${rows}, ${cols}]`);
     }), { numRuns: 15 });
-  });
+  }));
 }
 
-test('wasm strided copy (contiguous() of permuted and sliced views) equals the TypeScript reference bit for bit', { skip }, () => {
-  fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.constantFrom(2, 4), fc.integer({ min: 1, max: 60 }), fc.constantFrom(3, 16, 17), seedArb, (b, h, n, hd, seed) => {
+test('wasm strided copy (contiguous() of permuted and sliced views) equals the TypeScript reference bit for bit, on one and two threads', { skip }, () => onOneAndTwoThreads(() => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 64 }), fc.constantFrom(2, 4), fc.integer({ min: 1, max: 60 }), fc.constantFrom(3, 16, 17), seedArb, (b, h, n, hd, seed) => {
     const x = rand([b, n, h, hd], seed);
     const cases: [string, () => Tensor][] = [
       ['head split [B, N, H, hd] → [B, H, N, hd]', () => x.permute(0, 2, 1, 3).contiguous()],
@@ -65,7 +82,7 @@ test('wasm strided copy (contiguous() of permuted and sliced views) equals the T
     ];
     for (const [what, fn] of cases) assertSameBits(...bothWays(fn), `${what}, [${b}, ${n}, ${h}, ${hd}]`);
   }), { numRuns: 20 });
-});
+}));
 
 test('wasm bias-gradient sum (Σ over leading axes, float64 accumulators) equals the TypeScript reference bit for bit', { skip }, () => {
   fc.assert(fc.property(dimsArb, fc.integer({ min: 1, max: 3 }), seedArb, ([rows, cols], lead, seed) => {

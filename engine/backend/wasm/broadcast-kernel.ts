@@ -7,9 +7,11 @@
 //   copy_gather(a, aPS, aRS, aCS, out, planes, rows, cols)                  the same, a's columns aCS bytes apart
 //   colsum(x, rows, cols, acc)                                        acc[j] = Σ_r x[r, j] in float64 (a bias gradient)
 // out is contiguous; addresses and plane, row and column strides (PS, RS, CS) in bytes. Four columns a step, then
-// one at a time.
+// one at a time. runPlanesChunk runs a share of a planes job (one more, outer dim) on any thread of the pool.
 import { Code, FuncDef, T } from './emitter.js';
 import { Locals } from './rows-kernel.js';
+import { Ctl } from './matmul.js';
+import type { Exports } from './runtime.js';
 
 export const BROADCAST_OPS = ['add', 'sub', 'mul', 'div'] as const;
 export type BroadcastOp = (typeof BROADCAST_OPS)[number];
@@ -134,4 +136,33 @@ export function emitBroadcastKernels(): FuncDef[] {
   for (const op of BROADCAST_OPS) for (const mode of BROADCAST_MODES) funcs.push(binaryKernel(op, mode));
   funcs.push(copyKernel(), gatherKernel(), colSumKernel());
   return funcs;
+}
+
+/** Kernel ids of a planes job: bin_<op>_<mode> in BROADCAST_OPS × BROADCAST_MODES order, then the two copies. */
+export const COPY_ROWS = BROADCAST_OPS.length * BROADCAST_MODES.length, COPY_GATHER = COPY_ROWS + 1;
+
+/**
+ * Runs chunk `chunk` of the planes job in the control block (any thread): the job is [outer, planes, rows, cols]
+ * with the output contiguous in that order; chunks cut dim pSplit (0 outer, 1 planes, 2 rows) into pChunk pieces.
+ */
+export function runPlanesChunk(ex: Exports, c: Int32Array, chunk: number): void {
+  const split = c[Ctl.pSplit], size = c[Ctl.pChunk], id = c[Ctl.pKernel];
+  const outer = c[Ctl.pOuter], cols = c[Ctl.pCols];
+  let planes = c[Ctl.pPlanes], rows = c[Ctl.pRows];
+  const extent = split === 0 ? outer : split === 1 ? planes : rows;
+  const start = chunk * size, len = Math.min(size, extent - start);
+  const aStep = split === 0 ? c[Ctl.pAOS] : split === 1 ? c[Ctl.pAPS] : c[Ctl.pARS];
+  const bStep = split === 0 ? c[Ctl.pBOS] : split === 1 ? c[Ctl.pBPS] : c[Ctl.pBRS];
+  const outStep = 4 * cols * (split === 0 ? planes * rows : split === 1 ? rows : 1);
+  let a = c[Ctl.pA] + start * aStep, b = c[Ctl.pB] + start * bStep, out = c[Ctl.pOut] + start * outStep;
+  if (split === 1) planes = len;
+  if (split === 2) rows = len;
+  const count = split === 0 ? len : 1;
+  const aPS = c[Ctl.pAPS], aRS = c[Ctl.pARS], bPS = c[Ctl.pBPS], bRS = c[Ctl.pBRS];
+  for (let o = 0; o < count; o++) {
+    if (id === COPY_ROWS) ex.copyPlanes(a, aPS, aRS, out, planes, rows, cols);
+    else if (id === COPY_GATHER) ex.copyGather(a, aPS, aRS, c[Ctl.pACS], out, planes, rows, cols);
+    else ex.binaryById[id](a, aPS, aRS, b, bPS, bRS, out, planes, rows, cols);
+    a += aStep; b += bStep; out += outStep;
+  }
 }

@@ -1,11 +1,13 @@
 // Drivers of broadcast-kernel.ts: float32 add/sub/mul/div over broadcast views, strided copies into a
-// contiguous array, and the column sum of a bias gradient, on the calling thread. Each returns false (nothing
+// contiguous array (both split over the worker pool when very large), and the column sum of a bias gradient. Each returns false (nothing
 // done) where its kernel does not apply, and the caller runs its JavaScript loop.
 import type { TypedArray } from '../../dtype.js';
 import type { View } from '../interface.js';
 import { runtime } from './runtime.js';
 import { staged, wasmAvailable, type Staging } from './index.js';
-import { BROADCAST_OPS, type BroadcastOp } from './broadcast-kernel.js';
+import { BROADCAST_MODES, BROADCAST_OPS, COPY_GATHER, COPY_ROWS, type BroadcastOp } from './broadcast-kernel.js';
+import { Ctl, CTRL_BYTES, JobKind } from './matmul.js';
+import { lockJob, runJob, threadCount } from './pool.js';
 
 /** Below this many elements the JavaScript loop costs less than the call. */
 const MIN_ELEMENTS = 2048;
@@ -42,26 +44,45 @@ function stage(s: Staging, v: View, dims: readonly number[], strides: readonly n
   return s.input((v.data as Float32Array).subarray(v.layout.offset, v.layout.offset + span));
 }
 
-interface Slice { addr: number[]; planeStrides: number[]; rowStrides: number[]; colStrides: number[]; out: number; planes: number; rows: number; cols: number }
+/**
+ * From this many elements a job is split over the worker pool. These kernels are bound by memory, and in the
+ * reference ViT's sizes (0.2–0.8 M elements, 0.1–0.3 ms) two threads measured no faster than one (the pool's
+ * wake-up and a busy second core), so only larger jobs split. Tests lower it to exercise the split.
+ */
+export const planesTuning = { parallelMinElements: 1 << 22 };
 
 /**
- * Calls kernel once per outer slice of the folded views: the last three folded dims (planes × rows × cols, the
- * missing ones 1) run inside the kernel, the dims before them here. Strides in bytes.
+ * Runs kernel `id` (broadcast-kernel.ts) over the folded views at byte addresses `at` (a, then b) into the
+ * contiguous output at outAt: the last four folded dims (outer × planes × rows × cols, missing ones 1) form one
+ * job, split over the pool along its first dim larger than 1; dims before those four loop here.
  */
-function forSlices(f: Folded, at: number[], outAt: number, kernel: (s: Slice) => void): void {
-  const r = f.dims.length, dim = (i: number) => (r - i >= 0 ? f.dims[r - i] : 1);
-  const cols = dim(1), rows = dim(2), planes = dim(3);
-  const strideAt = (i: number) => f.strides.map((s) => (r - i >= 0 ? s[r - i] * 4 : 0));
-  const [colStrides, rowStrides, planeStrides] = [strideAt(1), strideAt(2), strideAt(3)];
-  const outer = f.dims.slice(0, Math.max(0, r - 3));
-  const idx = new Array<number>(outer.length).fill(0);
+function runKernel(s: Staging, f: Folded, at: number[], outAt: number, id: number): void {
+  const r = f.dims.length, inner = Math.min(r, 4), lead = f.dims.slice(0, r - inner);
+  const dim = (i: number) => (r - i >= 0 && i <= inner ? f.dims[r - i] : 1);
+  const stride = (k: number, i: number) => (k < at.length && r - i >= 0 && i <= inner ? f.strides[k][r - i] * 4 : 0);
+  const cols = dim(1), rows = dim(2), planes = dim(3), outer = dim(4);
+  const size = outer * planes * rows * cols;
+  const threads = size >= planesTuning.parallelMinElements ? threadCount() : 1;
+  const split = outer > 1 ? 0 : planes > 1 ? 1 : 2;
+  const extent = [outer, planes, rows][split];
+  const chunk = threads > 1 ? Math.max(1, Math.ceil(extent / (4 * threads))) : extent;
+  const idx = new Array<number>(lead.length).fill(0);
   let slices = 1;
-  for (const d of outer) slices *= d;
-  const size = planes * rows * cols;
+  for (const d of lead) slices *= d;
   for (let t = 0; t < slices; t++) {
-    const addr = at.map((base, k) => base + 4 * idx.reduce((sum, i, d) => sum + i * f.strides[k][d], 0));
-    kernel({ addr, planeStrides, rowStrides, colStrides, out: outAt + 4 * t * size, planes, rows, cols });
-    for (let d = outer.length - 1; d >= 0; d--) { if (++idx[d] < outer[d]) break; idx[d] = 0; }
+    const base = at.map((a, k) => a + 4 * idx.reduce((sum, i, d) => sum + i * f.strides[k][d], 0));
+    const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
+    lockJob(c);
+    c[Ctl.kind] = JobKind.planes;
+    c[Ctl.pKernel] = id;
+    c[Ctl.pOuter] = outer; c[Ctl.pPlanes] = planes; c[Ctl.pRows] = rows; c[Ctl.pCols] = cols;
+    c[Ctl.pSplit] = split; c[Ctl.pChunk] = chunk;
+    c[Ctl.pA] = base[0]; c[Ctl.pAOS] = stride(0, 4); c[Ctl.pAPS] = stride(0, 3); c[Ctl.pARS] = stride(0, 2); c[Ctl.pACS] = stride(0, 1);
+    c[Ctl.pB] = base[1] ?? 0; c[Ctl.pBOS] = stride(1, 4); c[Ctl.pBPS] = stride(1, 3); c[Ctl.pBRS] = stride(1, 2);
+    c[Ctl.pOut] = outAt + 4 * t * size;
+    c[Ctl.total] = Math.ceil(extent / chunk);
+    runJob(runtime(), c, threads);
+    for (let d = lead.length - 1; d >= 0; d--) { if (++idx[d] < lead[d]) break; idx[d] = 0; }
   }
 }
 
@@ -74,11 +95,10 @@ export function binaryBroadcastF32(op: string, a: View, b: View, out: TypedArray
   const f = fold(a.layout.shape, [a, b]);
   const last = f.dims.length - 1, sa = f.strides[0][last], sb = f.strides[1][last];
   if (!nonNegative(f) || sa > 1 || sb > 1 || (sa === 0 && sb === 0)) return false;
-  const kernel = runtime().ex.binary.get(`${op as BroadcastOp}_${sa === 0 ? 'sv' : sb === 0 ? 'vs' : 'vv'}`)!;
+  const id = BROADCAST_OPS.indexOf(op as BroadcastOp) * BROADCAST_MODES.length + BROADCAST_MODES.indexOf(sa === 0 ? 'sv' : sb === 0 ? 'vs' : 'vv');
   staged((s) => {
     const at = [stage(s, a, f.dims, f.strides[0]), stage(s, b, f.dims, f.strides[1])];
-    const outAt = s.output((out as Float32Array).subarray(0, out.length));
-    forSlices(f, at, outAt, (q) => kernel(q.addr[0], q.planeStrides[0], q.rowStrides[0], q.addr[1], q.planeStrides[1], q.rowStrides[1], q.out, q.planes, q.rows, q.cols));
+    runKernel(s, f, at, s.output((out as Float32Array).subarray(0, out.length)), id);
   });
   return true;
 }
@@ -93,16 +113,8 @@ export function copyStridedF32(src: View, dst: View): boolean {
   if (!nonNegative(f)) return false;
   const out = (dst.data as Float32Array).subarray(dst.layout.offset, dst.layout.offset + n);
   if (f.dims.length === 1 && f.strides[0][0] === 1) { out.set((src.data as Float32Array).subarray(src.layout.offset, src.layout.offset + n)); return true; }
-  const ex = runtime().ex;
-  const contiguousRows = f.strides[0][f.dims.length - 1] === 1;
-  staged((s) => {
-    const at = stage(s, src, f.dims, f.strides[0]);
-    const outAt = s.output(out);
-    forSlices(f, [at], outAt, (q) => {
-      if (contiguousRows) ex.copyPlanes(q.addr[0], q.planeStrides[0], q.rowStrides[0], q.out, q.planes, q.rows, q.cols);
-      else ex.copyGather(q.addr[0], q.planeStrides[0], q.rowStrides[0], q.colStrides[0], q.out, q.planes, q.rows, q.cols);
-    });
-  });
+  const id = f.strides[0][f.dims.length - 1] === 1 ? COPY_ROWS : COPY_GATHER;
+  staged((s) => { runKernel(s, f, [stage(s, src, f.dims, f.strides[0])], s.output(out), id); });
   return true;
 }
 

@@ -5,6 +5,7 @@ import { Exports, KERNELS } from './runtime.js';
 import { UNROLL } from './matmul-kernel.js';
 import { runElementwiseChunk } from './elementwise-kernel.js';
 import { runRowsChunk } from './rows-kernel.js';
+import { runPlanesChunk } from './broadcast-kernel.js';
 
 /** Int32 slots of the control block at address 0 of the shared memory. */
 export const enum Ctl {
@@ -18,9 +19,11 @@ export const enum Ctl {
    */
   rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady,
   /** a layernorm row job's other operands (runLayerNormRows in rows-kernel.ts) */
-  rowArg0, rowArg1, rowArg2, rowArg3, rowArg4, size,
+  rowArg0, rowArg1, rowArg2, rowArg3, rowArg4,
+  /** a planes job (broadcast-kernel.ts): kernel id, dims [outer, planes, rows, cols], the chunked dim and its chunk, operand strides */
+  pKernel, pOuter, pPlanes, pRows, pCols, pSplit, pChunk, pA, pAOS, pAPS, pARS, pACS, pB, pBOS, pBPS, pBRS, pOut, size,
 }
-export const enum JobKind { matmul = 0, elementwise = 1, rows = 2 }
+export const enum JobKind { matmul = 0, elementwise = 1, rows = 2, planes = 3 }
 export const CTRL_BYTES = 256;
 /** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
 export const CONST_BYTES = 4096;
@@ -68,6 +71,7 @@ export interface ThreadState { jobId: number; packedBatch: number }
 export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: number, st: ThreadState): void {
   if (c[Ctl.kind] === JobKind.elementwise) return runElementwiseChunk(ex, c, chunk);
   if (c[Ctl.kind] === JobKind.rows) return runRowsChunk(ex, c, chunk);
+  if (c[Ctl.kind] === JobKind.planes) return runPlanesChunk(ex, c, chunk);
   const kernel = c[Ctl.kernel], { mr, nr } = KERNELS[kernel];
   const M = c[Ctl.M], N = c[Ctl.N], K = c[Ctl.K], MC = c[Ctl.MC], KC = c[Ctl.KC];
   const cpb = c[Ctl.chunksPerBatch];

@@ -64,6 +64,8 @@ export interface Exports {
   gelu32Backward(g: number, x: number, y: number, n: number): void;
   /** broadcast-kernel.ts: by `${op}_${mode}`, (a, aPS, aRS, b, bPS, bRS, out, planes, rows, cols) */
   binary: Map<`${BroadcastOp}_${BroadcastMode}`, (a: number, aPS: number, aRS: number, b: number, bPS: number, bRS: number, out: number, planes: number, rows: number, cols: number) => void>;
+  /** the same kernels by id (broadcast-kernel.ts, op-major) */
+  binaryById: ((a: number, aPS: number, aRS: number, b: number, bPS: number, bRS: number, out: number, planes: number, rows: number, cols: number) => void)[];
   copyPlanes(a: number, aPS: number, aRS: number, out: number, planes: number, rows: number, cols: number): void;
   copyGather(a: number, aPS: number, aRS: number, aCS: number, out: number, planes: number, rows: number, cols: number): void;
   colSum(x: number, rows: number, cols: number, acc: number): void;
@@ -116,6 +118,7 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     gelu32: e.gelu32,
     gelu32Backward: e.gelu32Backward,
     binary: new Map(BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => [`${op}_${mode}` as const, e[`bin_${op}_${mode}`]]))),
+    binaryById: BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => e[`bin_${op}_${mode}`])),
     copyPlanes: e.copy_rows,
     copyGather: e.copy_gather,
     colSum: e.colsum,
