@@ -5,6 +5,7 @@ import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js
 import { sameShape, shapeStr } from './layout.js';
 import { notDifferentiable, type Op } from './ops/op.js';
 import type { Tensor } from './tensor.js';
+import { inBackwardPhase, profiling, recordOp } from './profiler.js';
 
 /** A recorded op application: what backward needs to carry the gradient to the op's inputs. */
 export interface GraphNode {
@@ -17,7 +18,7 @@ export interface GraphNode {
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
 export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inputs: In, attrs: A): Tensor {
-  const result = noGrad(() => op.forward(inputs, attrs));
+  const result = noGrad(() => (profiling.on ? recordOp(op.name, () => op.forward(inputs, attrs)) : op.forward(inputs, attrs)));
   const [out, saved] = Array.isArray(result) ? (result as readonly [Tensor, S]) : [result as Tensor, undefined];
   if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
   if (isGradEnabled() && op.backward !== notDifferentiable && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad)) {
@@ -77,7 +78,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   } else if (!sameShape(grad.shape, root.shape)) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
-  noGrad(() => {
+  noGrad(() => inBackwardPhase(() => {
     const grads = new Map<Tensor, Tensor>();
     grads.set(root, grad);
     const order = topologicalOrder(root);
@@ -97,7 +98,9 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
       }
       if (node.op.backward === notDifferentiable) continue;
       const needsGrad = node.inputs.map((x) => x.requiresGrad);
-      const inGrads: readonly (Tensor | null | undefined)[] = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      const ctx = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad };
+      const backward = node.op.backward;
+      const inGrads: readonly (Tensor | null | undefined)[] = profiling.on ? recordOp(`${node.op.name}Backward`, () => backward(g, ctx)) : backward(g, ctx);
       if (inGrads.length !== node.inputs.length) {
         // built-in rules are held to this by their types (Grads); a user's defineOp is checked here
         throw new Error(`backward of ${node.op.name}: returned ${inGrads.length} gradient(s) for ${node.inputs.length} input(s); return one per input, in input order, with null where no gradient flows`);
@@ -117,5 +120,5 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
         node.freed = true;
       }
     }
-  });
+  }));
 }

@@ -4,6 +4,7 @@ import type { Exports } from './runtime.js';
 import { runMatmulChunk, type ThreadState } from './matmul.js';
 import { runElementwiseChunk } from './elementwise-kernel.js';
 import { runRowsChunk } from './rows-kernel.js';
+import { runPlanesChunk } from './broadcast-kernel.js';
 
 export type { ThreadState };
 
@@ -11,6 +12,7 @@ export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: numb
   const kind = c[Ctl.kind];
   if (kind === JobKind.elementwise) return runElementwiseChunk(ex, c, chunk);
   if (kind === JobKind.rows) return runRowsChunk(ex, c, chunk);
+  if (kind === JobKind.planes) return runPlanesChunk(ex, c, chunk);
   runMatmulChunk(ex, c, chunk, thread, st);
 }
 

@@ -5,7 +5,7 @@
 import { MAX_BYTES, runtime, simdSupported } from './runtime.js';
 import { CTRL_BYTES, Ctl, DATA_BASE, JobKind } from './protocol.js';
 import { plan } from './matmul.js';
-import { GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
+import { GELU32, GELU32_BACKWARD, GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
 import { envMiB } from '../../../env.js';
@@ -67,7 +67,7 @@ export function residentBytes(): number { return theHeap?.tensorBytes ?? 0; }
  * One call's operands: each gets a byte address, its own when it already lives in wasm memory, else a
  * temporary block (inputs copied in). `finish` copies the temporary outputs back and frees every block.
  */
-class Staging {
+export class Staging {
   private readonly temps: number[] = [];
   private readonly outs: { at: number; dst: Float32Array }[] = [];
   constructor(readonly h: WasmHeap) {}
@@ -118,7 +118,7 @@ class Staging {
 }
 
 /** Runs fn with a Staging, copying outputs back on success and freeing the temporary blocks either way. */
-function staged<T>(fn: (s: Staging) => T): T {
+export function staged<T>(fn: (s: Staging) => T): T {
   const s = new Staging(heap());
   try {
     const r = fn(s);
@@ -317,4 +317,14 @@ export function unaryF32(op: WasmUnaryOp, x: Float32Array, out: Float32Array): v
 // d gelu: dx = grad · (Φ(x) + x φ(x)), in one pass
 export function geluBackwardF32(grad: Float32Array, x: Float32Array, out: Float32Array): void {
   runElementwise(GELU_BACKWARD, [grad, x], out, x.length);
+}
+
+/** gelu(x) on f32x4 (gelu32-kernel.ts: 1e-6 relative, the f64x2 `unaryF32('gelu')` is its reference) */
+export function gelu32F32(x: Float32Array, out: Float32Array): void {
+  runElementwise(GELU32, [x], out, x.length);
+}
+
+/** grad · gelu'(x) on f32x4 (gelu32-kernel.ts; reference: geluBackwardF32) */
+export function gelu32BackwardF32(grad: Float32Array, x: Float32Array, out: Float32Array): void {
+  runElementwise(GELU32_BACKWARD, [grad, x], out, x.length);
 }

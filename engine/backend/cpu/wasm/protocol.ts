@@ -13,9 +13,11 @@ export const enum Ctl {
    */
   rowOp, rowIn0, rowIn1, rowOut, rows, cols, rowChunk, rowReady,
   /** a layernorm row job's other operands (runLayerNormRows in rows-kernel.ts) */
-  rowArg0, rowArg1, rowArg2, rowArg3, rowArg4, size,
+  rowArg0, rowArg1, rowArg2, rowArg3, rowArg4,
+  /** a planes job (broadcast-kernel.ts): kernel id, dims [outer, planes, rows, cols], the chunked dim and its chunk, operand strides */
+  pKernel, pOuter, pPlanes, pRows, pCols, pSplit, pChunk, pA, pAOS, pAPS, pARS, pACS, pB, pBOS, pBPS, pBRS, pOut, size,
 }
-export const enum JobKind { matmul = 0, elementwise = 1, rows = 2 }
+export const enum JobKind { matmul = 0, elementwise = 1, rows = 2, planes = 3 }
 export const CTRL_BYTES = 256;
 /** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
 export const CONST_BYTES = 4096;

@@ -6,6 +6,8 @@ import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './mat
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
 import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
+import { emitGelu32Kernels } from './gelu32-kernel.js';
+import { BROADCAST_MODES, BROADCAST_OPS, emitBroadcastKernels, type BroadcastMode, type BroadcastOp } from './broadcast-kernel.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
@@ -57,6 +59,16 @@ export interface Exports {
   /** by op id (index in WASM_UNARY): (x, y, n) over n float32 elements, n even */
   unary: ((x: number, y: number, n: number) => void)[];
   geluBackward(g: number, x: number, y: number, n: number): void;
+  /** gelu32-kernel.ts: (x, y, n) and (g, x, y, n), n a multiple of 4 */
+  gelu32(x: number, y: number, n: number): void;
+  gelu32Backward(g: number, x: number, y: number, n: number): void;
+  /** broadcast-kernel.ts: by `${op}_${mode}`, (a, aPS, aRS, b, bPS, bRS, out, planes, rows, cols) */
+  binary: Map<`${BroadcastOp}_${BroadcastMode}`, (a: number, aPS: number, aRS: number, b: number, bPS: number, bRS: number, out: number, planes: number, rows: number, cols: number) => void>;
+  /** the same kernels by id (broadcast-kernel.ts, op-major) */
+  binaryById: ((a: number, aPS: number, aRS: number, b: number, bPS: number, bRS: number, out: number, planes: number, rows: number, cols: number) => void)[];
+  copyPlanes(a: number, aPS: number, aRS: number, out: number, planes: number, rows: number, cols: number): void;
+  copyGather(a: number, aPS: number, aRS: number, aCS: number, out: number, planes: number, rows: number, cols: number): void;
+  colSum(x: number, rows: number, cols: number, acc: number): void;
 }
 
 export function simdSupported(): boolean {
@@ -85,7 +97,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool));
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool), ...emitBroadcastKernels());
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES)), constants: new Uint8Array(pool.bytes) };
 }
 
@@ -103,6 +115,13 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     layerNormBackward: e.layerNormBackward,
     unary: WASM_UNARY.map((op) => e[`unary_${op}`]),
     geluBackward: e.geluBackward,
+    gelu32: e.gelu32,
+    gelu32Backward: e.gelu32Backward,
+    binary: new Map(BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => [`${op}_${mode}` as const, e[`bin_${op}_${mode}`]]))),
+    binaryById: BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => e[`bin_${op}_${mode}`])),
+    copyPlanes: e.copy_rows,
+    copyGather: e.copy_gather,
+    colSum: e.colsum,
   };
 }
 
