@@ -1,23 +1,81 @@
 // Recording ops into the graph (apply) and the backward driver: an iterative topological sort and a
-// reversed walk, so a chain of any length runs without recursion.
+// reversed walk, so a chain of any length runs without recursion. Memory: apply frees an op's scratch
+// tensors at once, and backward frees its own temporaries as it goes and, unless retainGraph, releases
+// the graph it walked (see engine/README.md, "Memory").
 import { isFloat } from './dtype.js';
+import type { Storage } from './device.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
 import { shapeStr } from './layout.js';
+import { endStep } from './memory.js';
 import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
-import type { Tensor } from './tensor.js';
+import { beginTracking, collectTensors, disposeUnkept, endTracking, trackTensor } from './scope.js';
+import { setReadGuard, type Tensor } from './tensor.js';
 import { full } from './creation.js';
+
+/** A node as apply records it: what it must free, and what it must find unchanged when backward runs. */
+interface RecordedNode extends GraphNode {
+  /** Tensors the op's forward created only to save for backward: freed with the node. */
+  owned: Tensor[];
+  /** Storage versions of the inputs, output and saved tensors at record time. */
+  versions: Map<Storage, number>;
+  /** Each input's gradFn at record time: an in-place op on the input since then rebased its history. */
+  inputFns: (GraphNode | null)[];
+}
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
 export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {
-  const result = noGrad(() => op.forward(inputs, attrs));
+  const created = beginTracking();
+  let result: Tensor | readonly [Tensor, S];
+  try {
+    result = noGrad(() => op.forward(inputs, attrs));
+  } finally {
+    endTracking(created);
+  }
   const [out, saved] = Array.isArray(result) ? (result as readonly [Tensor, S]) : [result as Tensor, undefined];
+  const savedTensors = new Set<Tensor>();
+  if (saved !== undefined) collectTensors(saved, savedTensors);
+  // scratch tensors of the forward (casts, contiguous copies) are nobody's: free them now
+  const owned: Tensor[] = [];
+  for (const t of created) {
+    if (t.kept) continue;
+    if (t === out) trackTensor(t);
+    else if (savedTensors.has(t)) owned.push(t);
+    else t.dispose();
+  }
   if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
   if (isGradEnabled() && op.backward !== notDifferentiable && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad)) {
-    const node: GraphNode = { op, inputs, attrs, saved, freed: false };
+    const versions = new Map<Storage, number>();
+    for (const t of [...inputs, out, ...savedTensors]) versions.set(t.storage, t.storage.version);
+    const node: RecordedNode = { op, inputs, attrs, saved, freed: false, owned, versions, inputFns: inputs.map((x) => x.gradFn) };
+    for (const t of owned) {
+      // the node frees them; an enclosing scope() that ends first frees them with the output
+      t.graphUses++;
+      t.freeWithGraph = true;
+      trackTensor(t);
+    }
+    for (const x of inputs) x.graphUses++;
+    out.graphUses++;
     out.gradFn = node;
     out.requiresGrad_(true);
+  } else {
+    for (const t of owned) t.dispose(); // no backward will read them
   }
   return out;
+}
+
+/**
+ * After an in-place op on `target` recorded as `result = op(previous value, ...)`: `target` takes over
+ * result's history and values, and the node checks target's storage from its new version on.
+ */
+export function rebaseInPlace(target: Tensor, previous: Tensor, result: Tensor): void {
+  const node = result.gradFn as RecordedNode | null;
+  if (previous.gradFn !== null) { previous.graphUses++; target.graphUses--; } // the old node's output is now `previous`
+  if (node !== null) {
+    node.versions.delete(result.storage);
+    node.versions.set(target.storage, target.storage.version);
+    target.graphUses++;
+  }
+  target.gradFn = node;
 }
 
 function checkFinite(opName: string, phase: 'forward' | 'backward', t: Tensor, inputs: readonly Tensor[]): void {
@@ -56,6 +114,27 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+function describe(t: Tensor): string {
+  return `${t.name !== undefined ? `'${t.name}', ` : ''}a ${shapeStr(t.shape)} ${t.dtype} tensor`;
+}
+
+/** Which of the node's tensors holds `storage`, for error messages. */
+function roleOf(node: RecordedNode, out: Tensor, storage: Storage): string {
+  const k = node.inputs.findIndex((x) => x.storage === storage);
+  if (k >= 0) return `input ${k} of ${node.op.name} (${describe(node.inputs[k])})`;
+  if (out.storage === storage) return `the output of ${node.op.name} (${describe(out)})`;
+  return `a tensor ${node.op.name} saved for backward`;
+}
+
+/** While a node's backward runs: reading a tensor whose storage was written after the node was recorded throws. */
+function guardReads(node: RecordedNode, out: Tensor): (t: Tensor) => void {
+  return (t) => {
+    const recorded = node.versions.get(t.storage);
+    if (recorded === undefined || recorded === t.storage.version) return;
+    throw new Error(`backward: one of the variables needed for gradient computation has been modified by an inplace operation: ${roleOf(node, out, t.storage)} was at version ${recorded} when ${node.op.name} recorded it and is at version ${t.storage.version} now (last written by ${t.storage.lastWrite ?? 'an in-place op'}); do the in-place update after backward(), or use the out-of-place op (y = y.add(...) instead of y.add_(...))`);
+  };
+}
+
 export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolean): void {
   if (!root.requiresGrad) {
     throw new Error('backward: the tensor does not require grad and has no grad function (did every input have requiresGrad = false, or was it computed under noGrad?)');
@@ -70,42 +149,98 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   } else if (grad.shape.join() !== root.shape.join()) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
-  noGrad(() => {
-    const grads = new Map<Tensor, Tensor>();
-    const seed = grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device });
-    grads.set(root, seed);
-    const order = topologicalOrder(root);
-    for (let i = order.length - 1; i >= 0; i--) {
-      const t = order[i];
-      const g = grads.get(t);
-      if (!g) continue;
-      grads.delete(t);
-      const node = t.gradFn;
-      if (node === null) {
-        t.accumulateGrad_(g);
-        continue;
-      }
-      if (t.retainsGrad) t.accumulateGrad_(g);
-      if (node.freed) {
-        throw new Error(`backward: trying to go through the graph of ${node.op.name} a second time, but its saved values were freed; call backward(grad, { retainGraph: true }) the first time`);
-      }
-      if (node.op.backward === notDifferentiable) continue;
-      const needsGrad = node.inputs.map((x) => x.requiresGrad);
-      const inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
-      node.inputs.forEach((x, k) => {
-        const gk = inGrads[k];
-        if (!needsGrad[k] || gk === null || gk === undefined) return;
-        if (gk.shape.join() !== x.shape.join()) {
-          throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
-        }
-        if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);
-        const prev = grads.get(x);
-        grads.set(x, prev ? prev.add(gk) : gk);
-      });
-      if (!retainGraph) {
-        node.saved = null;
-        node.freed = true;
-      }
+  const order = topologicalOrder(root);
+  // every tensor created from here on is backward's own, except the gradients it keep()s for leaves
+  const created = beginTracking();
+  try {
+    noGrad(() => walk(root, grad, order, created));
+  } finally {
+    endTracking(created);
+    disposeUnkept(created);
+  }
+  if (!retainGraph) releaseGraph(order);
+  endStep();
+}
+
+function walk(root: Tensor, grad: Tensor | undefined, order: Tensor[], created: Set<Tensor>): void {
+  const grads = new Map<Tensor, Tensor>();
+  // how many entries of `grads` hold each gradient object: one still held must not be freed
+  const holds = new Map<Tensor, number>();
+  const hold = (x: Tensor, g: Tensor): void => { grads.set(x, g); holds.set(g, (holds.get(g) ?? 0) + 1); };
+  const unhold = (g: Tensor): void => { holds.set(g, holds.get(g)! - 1); };
+  const freeIfDone = (g: Tensor): void => { if (created.has(g) && !g.kept && holds.get(g) === 0) g.dispose(); };
+  hold(root, grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device }));
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    unhold(g);
+    const node = t.gradFn as RecordedNode | null;
+    if (node === null) {
+      // a gradient made here and held nowhere else becomes the leaf's .grad as it is, without a copy
+      if (created.has(g) && !g.kept && holds.get(g) === 0 && g.storage.refCount === 1 && g.dtype === t.dtype && t.adoptGrad_(g)) created.delete(g);
+      else t.accumulateGrad_(g);
+      freeIfDone(g);
+      continue;
     }
-  });
+    if (t.retainsGrad) t.accumulateGrad_(g);
+    if (node.freed) {
+      throw new Error(`backward: trying to go through the graph of ${node.op.name} a second time, but its saved values were freed; call backward(grad, { retainGraph: true }) the first time`);
+    }
+    if (node.op.backward === notDifferentiable) { freeIfDone(g); continue; }
+    const needsGrad = node.inputs.map((x) => x.requiresGrad);
+    const previousGuard = setReadGuard(guardReads(node, t));
+    let inGrads: readonly (Tensor | null)[];
+    try {
+      inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+    } finally {
+      setReadGuard(previousGuard);
+    }
+    const consumed: Tensor[] = [g];
+    node.inputs.forEach((x, k) => {
+      const gk = inGrads[k];
+      if (!needsGrad[k] || gk === null || gk === undefined) return;
+      if (gk.shape.join() !== x.shape.join()) {
+        throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
+      }
+      if (x.gradFn !== node.inputFns[k]) {
+        throw new Error(`backward: input ${k} of ${node.op.name} (${describe(x)}) was modified by an in-place operation (${x.storage.lastWrite ?? 'in place'}) after ${node.op.name} used it, so its recorded history no longer leads to the value ${node.op.name} saw; clone() it before the in-place op, or use the out-of-place op`);
+      }
+      if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);
+      const prev = grads.get(x);
+      if (prev) {
+        unhold(prev);
+        consumed.push(prev, gk);
+        hold(x, prev.add(gk));
+      } else {
+        hold(x, gk);
+      }
+    });
+    for (const c of consumed) freeIfDone(c);
+  }
+}
+
+/**
+ * Ends the graph that backward walked (torch frees it the same way unless retain_graph): see releaseNode.
+ * The step boundary that follows hands the graph's remaining tensors to the garbage collector (memory.ts).
+ */
+function releaseGraph(order: readonly Tensor[]): void {
+  for (const t of order) if (t.gradFn !== null && !t.gradFn.freed) releaseNode(t);
+}
+
+/**
+ * Frees the node that made `out`: its saved values go, it forgets its inputs, and tensors that a
+ * graphScope() handed to the graph (freeWithGraph) are disposed once no live node holds them.
+ */
+export function releaseNode(out: Tensor): void {
+  const node = out.gradFn as RecordedNode;
+  node.saved = null;
+  node.freed = true;
+  for (const s of node.owned) { s.graphUses--; s.dispose(); }
+  node.owned = [];
+  node.versions.clear();
+  const held = [out, ...node.inputs];
+  (node as { inputs: readonly Tensor[] }).inputs = [];
+  for (const x of held) if (--x.graphUses === 0 && x.freeWithGraph) x.dispose();
 }

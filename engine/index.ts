@@ -8,7 +8,7 @@ export { type DType, type TypedArray } from './dtype.js';
 export { type Layout } from './layout.js';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection, isAnomalyDetectionEnabled, detectAnomaly } from './grad-mode.js';
-export { scope, keep } from './scope.js';
+export { scope, graphScope, keep } from './scope.js';
 export { memory, sync } from './memory.js';
 export { gradcheck, type GradcheckOptions } from './gradcheck.js';
 export { F, type Reduction, type CrossEntropyOptions, type KlDivOptions } from './functional.js';

@@ -1,21 +1,41 @@
 // Explicit memory scopes: every tensor created inside `scope(fn)` is disposed when fn returns, except
-// the ones it returns and the ones passed to `keep`. On cpu the garbage collector also reclaims
-// storage; scopes make the counts exact and free device buffers at once.
-import type { Tensor } from './tensor.js';
+// the ones it returns and the ones passed to `keep`. Tensors made outside any scope are watched by the
+// step generations of memory.ts instead.
+import { nextTensorId, type Tensor } from './tensor.js';
+import { noteUnscoped } from './memory.js';
+import { releaseNode } from './autograd.js';
 
 const stack: Set<Tensor>[] = [];
 
 export function trackTensor(t: Tensor): void {
   if (stack.length > 0) stack[stack.length - 1].add(t);
+  else noteUnscoped(t);
 }
 
-/** Excludes t from disposal by every enclosing scope. */
+/** Excludes t from disposal by every enclosing scope, and from the hand-over to the garbage collector. */
 export function keep<T extends Tensor>(t: T): T {
-  for (const s of stack) s.delete(t);
+  t.kept = true;
   return t;
 }
 
-function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
+/** Disposes the tensors of a finished tracking set, except the kept ones. */
+export function disposeUnkept(created: Iterable<Tensor>): void {
+  for (const t of created) if (!t.kept) t.dispose();
+}
+
+/** Starts recording the tensors created from now on (the engine's own bookkeeping, e.g. inside backward). */
+export function beginTracking(): Set<Tensor> {
+  const created = new Set<Tensor>();
+  stack.push(created);
+  return created;
+}
+
+/** Stops the recording begun by beginTracking (which must be the innermost one still open). */
+export function endTracking(created: Set<Tensor>): void {
+  if (stack.pop() !== created) throw new Error('scope: tracking ended out of order (an engine bug)');
+}
+
+export function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 4) return;
   if (isTensor(value)) { out.add(value); return; }
   const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
@@ -37,13 +57,54 @@ export function scope<T>(fn: () => T): T {
     stack.pop();
   }
   if (result instanceof Promise) {
-    throw new Error('scope: fn returned a Promise; scopes are synchronous (await outside, or use scopeAsync)');
+    throw new Error('scope: fn returned a Promise; scopes are synchronous (await outside the scope)');
   }
   const returned = new Set<Tensor>();
   collectTensors(result, returned);
   for (const t of mine) {
     if (returned.has(t)) trackTensor(t);
-    else t.dispose();
+    else if (!t.kept) t.dispose();
+  }
+  return result;
+}
+
+/**
+ * Like scope(), for a function that builds part of a graph (Module.call runs every forward in one): the
+ * tensors fn makes that a later backward() may need (the ancestors of what it returns or keeps) are freed
+ * when backward() releases the graph instead of now; the rest are disposed now, as scope() does.
+ */
+export function graphScope<T>(fn: () => T): T {
+  const mine = new Set<Tensor>();
+  const firstId = nextTensorId();
+  stack.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    stack.pop();
+  }
+  if (result instanceof Promise) throw new Error('graphScope: fn returned a Promise; scopes are synchronous (await outside the scope)');
+  const returned = new Set<Tensor>();
+  collectTensors(result, returned);
+  // ancestors of the returned tensors made inside fn (tensor ids grow, so older ones end the walk)
+  const needed = new Set<Tensor>();
+  const todo = [...returned];
+  for (const t of mine) if (t.kept) todo.push(t);
+  while (todo.length > 0) {
+    const t = todo.pop()!;
+    if (t.gradFn === null || t.gradFn.freed) continue;
+    for (const x of t.gradFn.inputs) {
+      if (x.id >= firstId && !needed.has(x)) { needed.add(x); todo.push(x); }
+    }
+  }
+  for (const t of mine) {
+    if (t.kept || t.freeWithGraph) continue; // freeWithGraph: saved by a node, which frees it
+    if (returned.has(t)) trackTensor(t);
+    else if (needed.has(t)) t.freeWithGraph = true;
+    else {
+      if (t.gradFn !== null && !t.gradFn.freed) releaseNode(t); // a branch nothing returned depends on
+      t.dispose();
+    }
   }
   return result;
 }

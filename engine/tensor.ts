@@ -1,13 +1,13 @@
 // The public Tensor: a typed storage read through a Layout, plus its autograd links. Most methods are
 // one-line calls into engine/ops, where each op declares its forward and backward together.
 import { allocArray, assertDType, isFloat, type DType, type TypedArray } from './dtype.js';
-import { getDevice, Storage, type Device, type DeviceName } from './device.js';
+import { getDevice, Storage, type Device, type DeviceName, type StorageHold } from './device.js';
 import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
 import type { GraphNode } from './ops/op.js';
-import { keep, trackTensor } from './scope.js';
-import { runBackward } from './autograd.js';
-import { isGradEnabled } from './grad-mode.js';
+import { beginTracking, disposeUnkept, endTracking, keep, trackTensor } from './scope.js';
+import { rebaseInPlace, runBackward } from './autograd.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
@@ -17,12 +17,30 @@ import { softmax, logSoftmax } from './ops/softmax.js';
 export type Scalar = number;
 export type TensorLike = Tensor | number;
 
-const registry = new FinalizationRegistry<{ storage: Storage; device: Device }>((held) => {
-  held.device.stats.tensors--;
-  held.storage.release();
+/** What the finalizer of a collected tensor releases: its count when still counted, and its hold on the storage. */
+interface TensorLife extends StorageHold { readonly device: Device; counted: boolean }
+
+const registry = new FinalizationRegistry<TensorLife>((life) => {
+  if (life.counted) life.device.stats.tensors--;
+  life.storage?.release();
 });
 
 let nextId = 1;
+
+/** The id the next tensor will get (ids only grow: a tensor's graph ancestors all have smaller ids). */
+export function nextTensorId(): number {
+  return nextId;
+}
+
+/** Set by backward while an op's backward runs: checks that a tensor read then was not overwritten since it was saved. */
+let readGuard: ((t: Tensor) => void) | null = null;
+
+/** Installs the read guard; returns the previous one (autograd restores it). */
+export function setReadGuard(guard: ((t: Tensor) => void) | null): ((t: Tensor) => void) | null {
+  const previous = readGuard;
+  readGuard = guard;
+  return previous;
+}
 
 export class Tensor {
   readonly __isTensor = true;
@@ -34,6 +52,13 @@ export class Tensor {
   private requires: boolean;
   private retains = false;
   private disposed = false;
+  private readonly life: TensorLife;
+  /** Graph nodes not yet released that hold this tensor (as an input, or as their output). */
+  graphUses = 0;
+  /** Made inside a graphScope() and needed by a graph: disposed when the last node holding it is released. */
+  freeWithGraph = false;
+  /** Passed to keep(): the engine leaves its lifetime to the user (dispose, or the garbage collector). */
+  kept = false;
   /** A readable name for error messages and state dicts (optional). */
   name?: string;
 
@@ -44,7 +69,8 @@ export class Tensor {
     }
     storage.retain();
     storage.device.stats.tensors++;
-    registry.register(this, { storage, device: storage.device }, this);
+    this.life = { device: storage.device, storage, counted: true };
+    registry.register(this, this.life, this);
     trackTensor(this);
   }
 
@@ -94,12 +120,14 @@ export class Tensor {
   /** The raw view for kernels; throws after dispose(). */
   view_(): View {
     if (this.disposed) throw new Error(`tensor ${shapeStr(this.layout.shape)}: used after dispose()`);
+    if (readGuard !== null) readGuard(this);
     return { data: this.storage.data, layout: this.layout };
   }
 
   /** The storage array of a contiguous tensor created by an op (kernels write into it). */
   get data_(): TypedArray {
     if (this.disposed) throw new Error(`tensor ${shapeStr(this.layout.shape)}: used after dispose()`);
+    if (readGuard !== null) readGuard(this);
     return this.storage.data;
   }
 
@@ -126,6 +154,13 @@ export class Tensor {
     } else {
       this.gradValue.add_(g);
     }
+  }
+
+  /** Takes g (made by backward, held nowhere else) as the first .grad, without a copy; false when it cannot. */
+  adoptGrad_(g: Tensor): boolean {
+    if (this.gradValue !== null || g.offset !== 0 || !g.isContiguous() || g.shape.join() !== this.shape.join()) return false;
+    this.gradValue = keep(g);
+    return true;
   }
 
   requiresGrad_(v = true): this {
@@ -155,9 +190,26 @@ export class Tensor {
     if (this.disposed) return;
     this.disposed = true;
     registry.unregister(this);
-    this.storage.device.stats.tensors--;
+    if (this.life.counted) this.storage.device.stats.tensors--;
+    else this.storage.forgetHanded(this.life);
     this.storage.release();
     this.gradFn = null;
+  }
+
+  /** Counted in memory(): not yet disposed, collected or handed to the garbage collector. */
+  get isCounted(): boolean {
+    return this.life.counted;
+  }
+
+  /**
+   * Leaves this tensor to the garbage collector (see memory.ts): it stays valid but no longer counts in
+   * memory(); true when its storage stops counting too, so its wasm memory should be evicted.
+   */
+  handOver_(): boolean {
+    if (this.disposed || !this.life.counted) return false;
+    this.life.counted = false;
+    this.storage.device.stats.tensors--;
+    return this.storage.handOver(this.life);
   }
 
   get isDisposed(): boolean { return this.disposed; }
@@ -166,6 +218,7 @@ export class Tensor {
 
   private checkReadable(op: string): void {
     if (this.disposed) throw new Error(`${op}: tensor ${shapeStr(this.layout.shape)} was disposed`);
+    if (readGuard !== null) readGuard(this);
     if (!this.storage.device.settled) {
       throw new Error(`${op}: this ${this.device} tensor is still being computed asynchronously; use \`await t.data()\` (or \`await sync()\`) before reading synchronously`);
     }
@@ -292,25 +345,75 @@ export class Tensor {
   softmax(axis = -1): Tensor { return softmax(this, axis); }
   logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
 
-  // ---- in place (no autograd; used by optimisers, under noGrad) -----------------------------------
-  private checkInPlace(op: string): void {
-    if (this.disposed) throw new Error(`${op}: tensor was disposed`);
-    if (this.requires && this.isLeaf && isGradEnabled()) {
-      throw new Error(`${op}: a leaf tensor that requires grad cannot be modified in place while grad is recorded; wrap the update in noGrad(() => ...)`);
+  // ---- in place --------------------------------------------------------------------------------------
+  // Every write bumps the storage's version, so a backward that needs the old values throws instead of
+  // using the new ones. While grad is recorded, an in-place op on a tensor in the graph is recorded as
+  // its out-of-place form applied to a copy of the old values, and the tensor takes over that history.
+
+  /** Call after writing into data_ directly (optimisers' fused loops): autograd then sees the change. */
+  markWritten_(op: string): void {
+    this.storage.version++;
+    this.storage.lastWrite = op;
+  }
+
+  private inPlace(op: string, other: TensorLike | null, compute: (self: Tensor, other: Tensor | null) => Tensor): this {
+    if (this.disposed) throw new Error(`${op}: tensor ${shapeStr(this.layout.shape)} was disposed`);
+    const src = other === null ? null : E.toTensor(other, this);
+    const recorded = isGradEnabled() && (this.requires || (src !== null && src.requiresGrad));
+    if (!recorded) {
+      // the temporaries of an unrecorded update are nobody's: free them at once (optimiser loops make many)
+      const created = beginTracking();
+      try {
+        M.assignInto(this, noGrad(() => compute(this.detach(), src)));
+      } finally {
+        endTracking(created);
+        disposeUnkept(created);
+      }
+    } else {
+      this.checkRecordableInPlace(op);
+      // the old values, with the old history: the recorded op reads them, and the old node's output is them
+      const previous = noGrad(() => M.clone(this));
+      previous.gradFn = this.gradFn;
+      previous.requires = this.requires;
+      const result = compute(previous, src === null || src.storage !== this.storage ? src : previous);
+      noGrad(() => M.assignInto(this, result));
+      this.markWritten_(op);
+      rebaseInPlace(this, previous, result);
+      this.requires = result.requiresGrad;
+      if (result !== src && result !== previous) result.dispose();
+      return this;
+    }
+    this.markWritten_(op);
+    return this;
+  }
+
+  /** In-place ops that autograd cannot record: on a leaf that requires grad, or on a view of a tensor in the graph. */
+  private checkRecordableInPlace(op: string): void {
+    if (this.requires && this.isLeaf) {
+      throw new Error(`${op}: a leaf tensor that requires grad (${shapeStr(this.layout.shape)}) cannot be modified in place while grad is recorded; wrap the update in noGrad(() => ...)`);
+    }
+    let base: Tensor = this;
+    while (base.gradFn !== null) {
+      const viewed = base.gradFn.inputs.find((x) => x.storage === base.storage);
+      if (viewed === undefined) break;
+      base = viewed;
+    }
+    if (base !== this) {
+      const what = base.isLeaf ? 'a leaf tensor that requires grad' : `a tensor made by ${base.gradFn!.op.name}`;
+      throw new Error(`${op}: this ${shapeStr(this.layout.shape)} tensor is a view of ${what} (${shapeStr(base.shape)}), and an in-place op on a view would change it behind autograd's back; ${base.isLeaf ? 'wrap the update in noGrad(() => ...)' : 'use the out-of-place op, or clone() the view first'}`);
     }
   }
 
   /** this ← src (broadcast to this shape, cast to this dtype). */
   copy_(src: TensorLike): this {
-    this.checkInPlace('copy_');
-    const s = E.toTensor(src, this);
-    M.assignInto(this, s);
-    return this;
+    // the old values get no gradient: src replaces them
+    // (a fresh tensor: the recorded result must not share storage with src)
+    return this.inPlace('copy_', src, (_old, s) => M.clone(M.cast(M.expand(s!, this.shape), this.dtype)));
   }
-  add_(other: TensorLike, alpha = 1): this { this.checkInPlace('add_'); M.assignInto(this, E.add(this.detach(), alpha === 1 ? other : E.mul(E.toTensor(other, this), alpha))); return this; }
-  sub_(other: TensorLike, alpha = 1): this { return this.add_(E.toTensor(other, this), -alpha); }
-  mul_(other: TensorLike): this { this.checkInPlace('mul_'); M.assignInto(this, E.mul(this.detach(), other)); return this; }
-  div_(other: TensorLike): this { this.checkInPlace('div_'); M.assignInto(this, E.div(this.detach(), other)); return this; }
+  add_(other: TensorLike, alpha = 1): this { return this.inPlace('add_', other, (a, b) => E.add(a, alpha === 1 ? b! : E.mul(b!, alpha))); }
+  sub_(other: TensorLike, alpha = 1): this { return this.inPlace('sub_', other, (a, b) => E.sub(a, alpha === 1 ? b! : E.mul(b!, alpha))); }
+  mul_(other: TensorLike): this { return this.inPlace('mul_', other, (a, b) => E.mul(a, b!)); }
+  div_(other: TensorLike): this { return this.inPlace('div_', other, (a, b) => E.div(a, b!)); }
   fill_(value: number): this { return this.copy_(value); }
   zero_(): this { return this.fill_(0); }
 }
