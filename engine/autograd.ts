@@ -1,7 +1,7 @@
 // Recording ops into the graph (apply) and the backward driver: an iterative topological sort and a
 // reversed walk, so a chain of any length runs without recursion. Memory: apply frees an op's scratch
 // tensors at once, and backward frees its own temporaries as it goes and, unless retainGraph, releases
-// the graph it walked (see engine/README.md, "Memory").
+// the graph it walked (the memory model is described in memory.ts).
 import { isFloat } from './dtype.js';
 import type { Storage } from './device.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
@@ -20,6 +20,8 @@ interface RecordedNode extends GraphNode {
   versions: Map<Storage, number>;
   /** Each input's gradFn at record time: an in-place op on the input since then rebased its history. */
   inputFns: (GraphNode | null)[];
+  /** Set when an in-place op rebased this node's output: the tensor that now stands for the value it made. */
+  rebasedTo?: Tensor;
 }
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
@@ -69,7 +71,13 @@ export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): 
  */
 export function rebaseInPlace(target: Tensor, previous: Tensor, result: Tensor): void {
   const node = result.gradFn as RecordedNode | null;
-  if (previous.gradFn !== null) { previous.graphUses++; target.graphUses--; } // the old node's output is now `previous`
+  const oldNode = previous.gradFn as RecordedNode | null;
+  if (oldNode !== null) {
+    // the old node's output is now `previous`: ops that used the old value send their gradient there
+    oldNode.rebasedTo = previous;
+    previous.graphUses++;
+    target.graphUses--;
+  }
   if (node !== null) {
     node.versions.delete(result.storage);
     node.versions.set(target.storage, target.storage.version);
@@ -88,23 +96,38 @@ function checkFinite(opName: string, phase: 'forward' | 'backward', t: Tensor, i
   }
 }
 
+/**
+ * Where each input's gradient goes: the input itself, or, when an in-place op rebased the input's history
+ * after this node used it, the tensor that now stands for the value the node saw (null: it was a constant).
+ */
+function gradientTargets(node: GraphNode): (Tensor | null)[] {
+  const { inputFns } = node as RecordedNode;
+  return node.inputs.map((x, k) => {
+    const recorded = inputFns[k] as RecordedNode | null;
+    if (x.gradFn === recorded) return x;
+    return recorded === null ? null : recorded.rebasedTo ?? null;
+  });
+}
+
 /** Post-order of the graph above `root`, found with an explicit stack. */
 function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>([root]);
-  const stack: [Tensor, number][] = [[root, 0]];
+  const enter = (t: Tensor): [Tensor, number, (Tensor | null)[]] => [t, 0, t.gradFn === null ? [] : gradientTargets(t.gradFn)];
+  const stack = [enter(root)];
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
-    const inputs = top[0].gradFn?.inputs ?? [];
+    const inputs = top[2];
     if (top[1] < inputs.length) {
       const next = inputs[top[1]++];
+      if (next === null) continue;
       if (next.isDisposed && next.requiresGrad) {
         // dispose() drops the tensor's gradFn: walking on would treat it as a leaf and silently lose the gradient
         throw new Error(`backward: the graph of ${top[0].gradFn!.op.name} reaches a disposed tensor ${shapeStr(next.shape)} (disposed by dispose() or when its scope() ended); call backward() inside the scope that built the graph, or keep() the tensors it needs`);
       }
       if (next.requiresGrad && !seen.has(next)) {
         seen.add(next);
-        stack.push([next, 0]);
+        stack.push(enter(next));
       }
     } else {
       order.push(top[0]);
@@ -189,7 +212,8 @@ function walk(root: Tensor, grad: Tensor | undefined, order: Tensor[], created: 
       throw new Error(`backward: trying to go through the graph of ${node.op.name} a second time, but its saved values were freed; call backward(grad, { retainGraph: true }) the first time`);
     }
     if (node.op.backward === notDifferentiable) { freeIfDone(g); continue; }
-    const needsGrad = node.inputs.map((x) => x.requiresGrad);
+    const targets = gradientTargets(node);
+    const needsGrad = targets.map((x) => x !== null && x.requiresGrad);
     const previousGuard = setReadGuard(guardReads(node, t));
     let inGrads: readonly (Tensor | null)[];
     try {
@@ -198,14 +222,11 @@ function walk(root: Tensor, grad: Tensor | undefined, order: Tensor[], created: 
       setReadGuard(previousGuard);
     }
     const consumed: Tensor[] = [g];
-    node.inputs.forEach((x, k) => {
+    targets.forEach((x, k) => {
       const gk = inGrads[k];
-      if (!needsGrad[k] || gk === null || gk === undefined) return;
+      if (x === null || !needsGrad[k] || gk === null || gk === undefined) return;
       if (gk.shape.join() !== x.shape.join()) {
         throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
-      }
-      if (x.gradFn !== node.inputFns[k]) {
-        throw new Error(`backward: input ${k} of ${node.op.name} (${describe(x)}) was modified by an in-place operation (${x.storage.lastWrite ?? 'in place'}) after ${node.op.name} used it, so its recorded history no longer leads to the value ${node.op.name} saw; clone() it before the in-place op, or use the out-of-place op`);
       }
       if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);
       const prev = grads.get(x);
