@@ -104,7 +104,7 @@ function gradientTargets(node: GraphNode): (Tensor | null)[] {
   const { inputFns } = node as RecordedNode;
   return node.inputs.map((x, k) => {
     const recorded = inputFns[k] as RecordedNode | null;
-    if (x.gradFn === recorded) return x;
+    if (x.gradFn === recorded || x.isDisposed) return x; // (dispose() drops gradFn; the walk reports it)
     return recorded === null ? null : recorded.rebasedTo ?? null;
   });
 }
@@ -263,5 +263,9 @@ export function releaseNode(out: Tensor): void {
   node.versions.clear();
   const held = [out, ...node.inputs];
   (node as { inputs: readonly Tensor[] }).inputs = [];
-  for (const x of held) if (--x.graphUses === 0 && x.freeWithGraph) x.dispose();
+  for (const x of held) {
+    if (--x.graphUses === 0 && x.freeWithGraph) {
+      x.disposeBecause_("backward() freed it: a Module's forward (or a graphScope) made it and did not return it; keep() it to hold it past backward()");
+    }
+  }
 }

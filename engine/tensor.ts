@@ -52,6 +52,8 @@ export class Tensor {
   private requires: boolean;
   private retains = false;
   private disposed = false;
+  /** Who disposed it, when not the user: said in the error of a later use. */
+  private disposedBy = '';
   private readonly life: TensorLife;
   /** Graph nodes not yet released that hold this tensor (as an input, or as their output). */
   graphUses = 0;
@@ -119,14 +121,14 @@ export class Tensor {
 
   /** The raw view for kernels; throws after dispose(). */
   view_(): View {
-    if (this.disposed) throw new Error(`tensor ${shapeStr(this.layout.shape)}: used after dispose()`);
+    if (this.disposed) throw this.usedAfterDispose('tensor');
     if (readGuard !== null) readGuard(this);
     return { data: this.storage.data, layout: this.layout };
   }
 
   /** The storage array of a contiguous tensor created by an op (kernels write into it). */
   get data_(): TypedArray {
-    if (this.disposed) throw new Error(`tensor ${shapeStr(this.layout.shape)}: used after dispose()`);
+    if (this.disposed) throw this.usedAfterDispose('tensor');
     if (readGuard !== null) readGuard(this);
     return this.storage.data;
   }
@@ -214,10 +216,21 @@ export class Tensor {
 
   get isDisposed(): boolean { return this.disposed; }
 
+  /** dispose() on the engine's behalf, saying why in the error of any later use. */
+  disposeBecause_(reason: string): void {
+    if (!this.disposed) this.disposedBy = reason;
+    this.dispose();
+  }
+
+  private usedAfterDispose(where: string): Error {
+    const why = this.disposedBy === '' ? 'used after dispose() (or after the scope() that made it ended)' : `used after ${this.disposedBy}`;
+    return new Error(`${where}: the ${shapeStr(this.layout.shape)} tensor${this.name !== undefined ? ` '${this.name}'` : ''} was ${why}`);
+  }
+
   // ---- reads ------------------------------------------------------------------------------------
 
   private checkReadable(op: string): void {
-    if (this.disposed) throw new Error(`${op}: tensor ${shapeStr(this.layout.shape)} was disposed`);
+    if (this.disposed) throw this.usedAfterDispose(op);
     if (readGuard !== null) readGuard(this);
     if (!this.storage.device.settled) {
       throw new Error(`${op}: this ${this.device} tensor is still being computed asynchronously; use \`await t.data()\` (or \`await sync()\`) before reading synchronously`);
@@ -357,7 +370,7 @@ export class Tensor {
   }
 
   private inPlace(op: string, other: TensorLike | null, compute: (self: Tensor, other: Tensor | null) => Tensor): this {
-    if (this.disposed) throw new Error(`${op}: tensor ${shapeStr(this.layout.shape)} was disposed`);
+    if (this.disposed) throw this.usedAfterDispose(op);
     const src = other === null ? null : E.toTensor(other, this);
     const recorded = isGradEnabled() && (this.requires || (src !== null && src.requiresGrad));
     if (!recorded) {

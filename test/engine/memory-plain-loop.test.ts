@@ -4,9 +4,9 @@
 // (Its own file: the loops are synchronous, so no finalizer can run and blur the counts.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { F, Generator, memory, noGrad, randint, randn, tensor, type MemoryStats, type Tensor } from '../../engine/index.js';
+import { F, Generator, keep, memory, noGrad, randint, randn, tensor, type MemoryStats, type Tensor } from '../../engine/index.js';
 import { resetLeakWatch } from '../../engine/memory.js';
-import { AdamW, VisionTransformer, vitConfig } from '../../model/index.js';
+import { AdamW, Linear, Module, VisionTransformer, vitConfig } from '../../model/index.js';
 
 const cpuStats = (): MemoryStats => ({ ...memory().cpu! });
 
@@ -95,4 +95,32 @@ test('a loop that adds up the loss as a tensor (total = total.add(loss)) keeps e
   assert.match(warnings[0], /loss\.item\(\)/);
   assert.match(warnings[0], /scope\(/);
   assert.ok(Number.isFinite(total.item()));
+});
+
+/** A layer that stashes its hidden activation (to show it later), with or without keep(). */
+class Stashing extends Module {
+  readonly fc: Linear;
+  hidden: Tensor | null = null;
+  constructor(readonly keepHidden: boolean) {
+    super();
+    this.fc = this.registerModule('fc', new Linear(3, 3, { generator: new Generator(4) }));
+  }
+  forward(x: Tensor): Tensor {
+    const h = this.fc.call(x).relu();
+    this.hidden = this.keepHidden ? keep(h) : h;
+    return h.sum();
+  }
+}
+
+test("a module's forward owns what it does not return: backward() frees it, and a later read says keep()", () => {
+  const x = randn([2, 3], { generator: new Generator(5) });
+  const plain = new Stashing(false);
+  plain.call(x).backward();
+  assert.throws(() => plain.hidden!.toArray(), /backward\(\) freed it.*Module's forward.*keep\(\)/);
+  const kept = new Stashing(true);
+  const out = kept.call(x);
+  const before = kept.hidden!.toArray();
+  out.backward();
+  assert.deepEqual(kept.hidden!.toArray(), before, 'a kept internal stays valid after backward()');
+  assert.ok(kept.fc.weight.grad !== null, 'and the gradient still flows');
 });
