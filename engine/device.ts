@@ -216,20 +216,22 @@ export class Storage {
 
   /**
    * A tensor on this storage was handed to the garbage collector. Once every tensor on it is, the storage
-   * stops counting in memory() (values stay readable) and returns true: the caller schedules its eviction.
-   * The finalizer then no longer reaches it, so the array is collected with the last tensor.
+   * stops counting in memory() (values stay readable). Returns the holds cut then (this one alone when the
+   * storage was already unmanaged): nothing needs to release them, so their finalizers can be dropped and
+   * the array is collected with the last tensor.
    */
-  handOver(hold: StorageHold): boolean {
-    if (this.freed) return false;
-    if (!this.managed) { hold.storage = null; return false; }
+  handOver(hold: StorageHold): StorageHold[] {
+    if (this.freed) return [];
+    if (!this.managed) { hold.storage = null; return [hold]; }
     this.handed.push(hold);
-    if (this.handed.length < this.refs) return false;
+    if (this.handed.length < this.refs) return [];
     this.managed = false;
     this.device.stats.storages--;
     this.device.stats.bytes -= this.data.byteLength;
-    for (const h of this.handed) h.storage = null;
+    const cut = this.handed;
+    for (const h of cut) h.storage = null;
     this.handed = [];
-    return true;
+    return cut;
   }
 
   /** For a storage handed over: wasm memory it still holds is copied to an ordinary array and freed now. */

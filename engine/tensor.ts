@@ -72,7 +72,7 @@ export class Tensor {
     storage.retain();
     storage.device.stats.tensors++;
     this.life = { device: storage.device, storage, counted: true };
-    registry.register(this, this.life, this);
+    registry.register(this, this.life, this.life);
     trackTensor(this);
   }
 
@@ -191,7 +191,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    registry.unregister(this);
+    registry.unregister(this.life);
     if (this.life.counted) this.storage.device.stats.tensors--;
     else this.storage.forgetHanded(this.life);
     this.storage.release();
@@ -211,7 +211,10 @@ export class Tensor {
     if (this.disposed || !this.life.counted) return false;
     this.life.counted = false;
     this.storage.device.stats.tensors--;
-    return this.storage.handOver(this.life);
+    const wasManaged = this.storage.managed;
+    // a registered finalizer leaves a record behind until the event loop turns: drop the ones not needed
+    for (const hold of this.storage.handOver(this.life)) registry.unregister(hold);
+    return wasManaged && !this.storage.managed;
   }
 
   get isDisposed(): boolean { return this.disposed; }
