@@ -1,15 +1,17 @@
 // Recording ops into the graph (apply) and the backward driver: an iterative topological sort and a
 // reversed walk, so a chain of any length runs without recursion. Memory: apply frees an op's scratch
 // tensors at once, and backward frees its own temporaries as it goes and, unless retainGraph, releases
-// the graph it walked (the memory model is described in memory.ts).
+// the graph it walked; graphScope hands a function's internals to the graph (the memory model is
+// described in memory.ts).
 import { isFloat } from './dtype.js';
 import type { Storage } from './device.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
 import { shapeStr } from './layout.js';
 import { endStep } from './memory.js';
 import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
-import { beginTracking, collectTensors, disposeUnkept, endTracking, trackTensor } from './scope.js';
-import { setReadGuard, type Tensor } from './tensor.js';
+import { beginTracking, collectTensors, disposeUnkept, endTracking, nextTensorId, trackTensor } from './scope.js';
+import { setReadGuard } from './read-guard.js';
+import type { Tensor } from './tensor.js';
 import { full } from './creation.js';
 
 /** A node as apply records it: what it must free, and what it must find unchanged when backward runs. */
@@ -268,4 +270,44 @@ export function releaseNode(out: Tensor): void {
       x.disposeBecause_("backward() freed it: a Module's forward (or a graphScope) made it and did not return it; keep() it to hold it past backward()");
     }
   }
+}
+
+/**
+ * Like scope(), for a function that builds part of a graph (Module.call runs every forward in one): the
+ * tensors fn makes that a later backward() may need (the ancestors of what it returns or keeps) are freed
+ * when backward() releases the graph instead of now; the rest are disposed now, as scope() does.
+ */
+export function graphScope<T>(fn: () => T): T {
+  const firstId = nextTensorId();
+  const mine = beginTracking();
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    endTracking(mine);
+  }
+  if (result instanceof Promise) throw new Error('graphScope: fn returned a Promise; scopes are synchronous (await outside the scope)');
+  const returned = new Set<Tensor>();
+  collectTensors(result, returned);
+  // ancestors of the returned tensors made inside fn (tensor ids grow, so older ones end the walk)
+  const needed = new Set<Tensor>();
+  const todo = [...returned];
+  for (const t of mine) if (t.kept) todo.push(t);
+  while (todo.length > 0) {
+    const t = todo.pop()!;
+    if (t.gradFn === null || t.gradFn.freed) continue;
+    for (const x of t.gradFn.inputs) {
+      if (x.id >= firstId && !needed.has(x)) { needed.add(x); todo.push(x); }
+    }
+  }
+  for (const t of mine) {
+    if (t.kept || t.freeWithGraph) continue; // freeWithGraph: saved by a node, which frees it
+    if (returned.has(t)) trackTensor(t);
+    else if (needed.has(t)) t.freeWithGraph = true;
+    else {
+      if (t.gradFn !== null && !t.gradFn.freed) releaseNode(t); // a branch nothing returned depends on
+      t.dispose();
+    }
+  }
+  return result;
 }

@@ -1,11 +1,22 @@
 // Explicit memory scopes: every tensor created inside `scope(fn)` is disposed when fn returns, except
 // the ones it returns and the ones passed to `keep`. Tensors made outside any scope are watched by the
 // step generations of memory.ts instead.
-import { nextTensorId, type Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 import { noteUnscoped } from './memory.js';
-import { releaseNode } from './autograd.js';
 
 const stack: Set<Tensor>[] = [];
+
+let nextId = 1;
+
+/** A new tensor's id. Ids only grow, so a tensor's graph ancestors all have smaller ids (graphScope uses this). */
+export function takeTensorId(): number {
+  return nextId++;
+}
+
+/** The id the next tensor will get. */
+export function nextTensorId(): number {
+  return nextId;
+}
 
 export function trackTensor(t: Tensor): void {
   if (stack.length > 0) stack[stack.length - 1].add(t);
@@ -68,43 +79,3 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
-/**
- * Like scope(), for a function that builds part of a graph (Module.call runs every forward in one): the
- * tensors fn makes that a later backward() may need (the ancestors of what it returns or keeps) are freed
- * when backward() releases the graph instead of now; the rest are disposed now, as scope() does.
- */
-export function graphScope<T>(fn: () => T): T {
-  const mine = new Set<Tensor>();
-  const firstId = nextTensorId();
-  stack.push(mine);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    stack.pop();
-  }
-  if (result instanceof Promise) throw new Error('graphScope: fn returned a Promise; scopes are synchronous (await outside the scope)');
-  const returned = new Set<Tensor>();
-  collectTensors(result, returned);
-  // ancestors of the returned tensors made inside fn (tensor ids grow, so older ones end the walk)
-  const needed = new Set<Tensor>();
-  const todo = [...returned];
-  for (const t of mine) if (t.kept) todo.push(t);
-  while (todo.length > 0) {
-    const t = todo.pop()!;
-    if (t.gradFn === null || t.gradFn.freed) continue;
-    for (const x of t.gradFn.inputs) {
-      if (x.id >= firstId && !needed.has(x)) { needed.add(x); todo.push(x); }
-    }
-  }
-  for (const t of mine) {
-    if (t.kept || t.freeWithGraph) continue; // freeWithGraph: saved by a node, which frees it
-    if (returned.has(t)) trackTensor(t);
-    else if (needed.has(t)) t.freeWithGraph = true;
-    else {
-      if (t.gradFn !== null && !t.gradFn.freed) releaseNode(t); // a branch nothing returned depends on
-      t.dispose();
-    }
-  }
-  return result;
-}

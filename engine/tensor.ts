@@ -5,7 +5,8 @@ import { getDevice, Storage, type Device, type DeviceName, type StorageHold } fr
 import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
 import type { GraphNode } from './ops/op.js';
-import { beginTracking, disposeUnkept, endTracking, keep, trackTensor } from './scope.js';
+import { beginTracking, disposeUnkept, endTracking, keep, takeTensorId, trackTensor } from './scope.js';
+import { readGuard } from './read-guard.js';
 import { rebaseInPlace, runBackward } from './autograd.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
@@ -25,26 +26,10 @@ const registry = new FinalizationRegistry<TensorLife>((life) => {
   life.storage?.release();
 });
 
-let nextId = 1;
-
-/** The id the next tensor will get (ids only grow: a tensor's graph ancestors all have smaller ids). */
-export function nextTensorId(): number {
-  return nextId;
-}
-
-/** Set by backward while an op's backward runs: checks that a tensor read then was not overwritten since it was saved. */
-let readGuard: ((t: Tensor) => void) | null = null;
-
-/** Installs the read guard; returns the previous one (autograd restores it). */
-export function setReadGuard(guard: ((t: Tensor) => void) | null): ((t: Tensor) => void) | null {
-  const previous = readGuard;
-  readGuard = guard;
-  return previous;
-}
 
 export class Tensor {
   readonly __isTensor = true;
-  readonly id = nextId++;
+  readonly id = takeTensorId();
   /** Gradient accumulated by backward() for leaves (and for non-leaves after retainGrad()). */
   private gradValue: Tensor | null = null;
   /** The op that produced this tensor, when it was recorded for autograd. */
@@ -122,14 +107,14 @@ export class Tensor {
   /** The raw view for kernels; throws after dispose(). */
   view_(): View {
     if (this.disposed) throw this.usedAfterDispose('tensor');
-    if (readGuard !== null) readGuard(this);
+    readGuard()?.(this);
     return { data: this.storage.data, layout: this.layout };
   }
 
   /** The storage array of a contiguous tensor created by an op (kernels write into it). */
   get data_(): TypedArray {
     if (this.disposed) throw this.usedAfterDispose('tensor');
-    if (readGuard !== null) readGuard(this);
+    readGuard()?.(this);
     return this.storage.data;
   }
 
@@ -234,7 +219,7 @@ export class Tensor {
 
   private checkReadable(op: string): void {
     if (this.disposed) throw this.usedAfterDispose(op);
-    if (readGuard !== null) readGuard(this);
+    readGuard()?.(this);
     if (!this.storage.device.settled) {
       throw new Error(`${op}: this ${this.device} tensor is still being computed asynchronously; use \`await t.data()\` (or \`await sync()\`) before reading synchronously`);
     }
