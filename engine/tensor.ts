@@ -26,7 +26,6 @@ const registry = new FinalizationRegistry<TensorLife>((life) => {
   life.storage?.release();
 });
 
-
 export class Tensor {
   readonly __isTensor = true;
   readonly id = takeTensorId();
@@ -359,12 +358,12 @@ export class Tensor {
 
   private inPlace(op: string, other: TensorLike | null, compute: (self: Tensor, other: Tensor | null) => Tensor): this {
     if (this.disposed) throw this.usedAfterDispose(op);
-    const src = other === null ? null : E.toTensor(other, this);
-    const recorded = isGradEnabled() && (this.requires || (src !== null && src.requiresGrad));
+    const recorded = isGradEnabled() && (this.requires || (other instanceof Tensor && other.requiresGrad));
     if (!recorded) {
       // the temporaries of an unrecorded update are nobody's: free them at once (optimiser loops make many)
       const created = beginTracking();
       try {
+        const src = other === null ? null : E.toTensor(other, this);
         M.assignInto(this, noGrad(() => compute(this.detach(), src)));
       } finally {
         endTracking(created);
@@ -372,6 +371,7 @@ export class Tensor {
       }
     } else {
       this.checkRecordableInPlace(op);
+      const src = other === null ? null : E.toTensor(other, this);
       // the old values, with the old history: the recorded op reads them, and the old node's output is them
       const previous = noGrad(() => M.clone(this));
       previous.gradFn = this.gradFn;
@@ -407,9 +407,11 @@ export class Tensor {
 
   /** this ← src (broadcast to this shape, cast to this dtype). */
   copy_(src: TensorLike): this {
-    // the old values get no gradient: src replaces them
-    // (a fresh tensor: the recorded result must not share storage with src)
-    return this.inPlace('copy_', src, (_old, s) => M.clone(M.cast(M.expand(s!, this.shape), this.dtype)));
+    // the old values get no gradient: src replaces them; when recorded, the result is a tensor of its own (not src)
+    return this.inPlace('copy_', src, (_old, s) => {
+      const value = M.cast(M.expand(s!, this.shape), this.dtype);
+      return value === s && isGradEnabled() ? M.clone(value) : value;
+    });
   }
   add_(other: TensorLike, alpha = 1): this { return this.inPlace('add_', other, (a, b) => E.add(a, alpha === 1 ? b! : E.mul(b!, alpha))); }
   sub_(other: TensorLike, alpha = 1): this { return this.inPlace('sub_', other, (a, b) => E.sub(a, alpha === 1 ? b! : E.mul(b!, alpha))); }
