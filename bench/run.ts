@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=matmul,vit] [-- --skip=gpujs,numpy]`: this engine against its
+// `npm run bench [-- --quick] [-- --only=matmul,vit] [-- --skip=gpujs,numpy,pytorch]`: this engine against its
 // peers, in one process and one run, on this machine. Prints a markdown table and writes
 // bench/results/latest.md and latest.json.
 //
@@ -11,6 +11,7 @@ import { kernelCases, kernelHead, type KernelCase } from './cases.js';
 import { engineKernelBackends, runBackend, type KernelRunOptions } from './kernels.js';
 import { describeMachine } from './machine.js';
 import { runNumpy } from './peers/numpy.js';
+import { runTorch, torchBackend, torchThreadCounts } from './peers/torch.js';
 import { tfjsKernelBackend } from './peers/tfjs.js';
 import { backendName, REFERENCE_BACKEND, renderMarkdown, toJson, type BackendInfo, type Family, type Row } from './table.js';
 import { VIT_CASES, vitBackends, vitHead } from './train-step.js';
@@ -76,6 +77,13 @@ async function main(): Promise<void> {
     return quick === undefined ? null : `skipped in --quick (${quickSkips[quick]})`;
   };
   const gpujsCpuSkip = { 'gpujs cpu': "gpu.js's JavaScript reference mode" };
+  /** PyTorch at every thread count the engine runs at, on these kernel cases and ViT rows (one child process). */
+  const torchPeer = async (kernels: readonly KernelCase[], vit: boolean) => {
+    const reason = skipReason('pytorch', null, {});
+    if (reason) { for (const t of torchThreadCounts()) note({ backend: torchBackend(t), mode: null, present: false, detail: reason }); return; }
+    console.error(`pytorch: ${vit ? 'ViT' : 'kernels'}`);
+    for (const result of await runTorch(kernels, kernelHead, vit ? VIT_CASES.map(vitHead) : [], opts, repoRoot, opts.log)) record(result);
+  };
 
   const cases: KernelCase[] = kernelCases(args.quick).filter((c) => args.families.includes(c.family));
   if (cases.length > 0) {
@@ -93,6 +101,7 @@ async function main(): Promise<void> {
       const result = await runNumpy(cases, opts, repoRoot, opts.log);
       record(result);
     }
+    await torchPeer(cases, false);
   }
   if (args.families.includes('vit')) {
     for (const vb of vitBackends()) {
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
       const result = await runBackend(vb, VIT_CASES, vitHead, opts);
       record(result);
     }
+    await torchPeer([], true);
   }
 
   const ordered = orderRows(rows, backends);

@@ -1,6 +1,8 @@
 // Result rows and the markdown report: one table per family, each figure with its spread and its
-// ratio to tfjs-wasm on the same case (>1: faster than tfjs-wasm).
+// ratios to tfjs-wasm and to PyTorch on the same case (>1: faster than the peer).
 import type { Unit } from './cases.js';
+import { availableParallelism } from 'node:os';
+import { torchBackend } from './peers/torch.js';
 import type { Stats } from './measure.js';
 import type { Machine } from './machine.js';
 
@@ -50,6 +52,21 @@ export function ratioToReference(row: Row, rows: readonly Row[]): number | null 
   return ref.stats.meanS / row.stats.meanS;
 }
 
+/** PyTorch at this row's thread count ("engine cpu 1T" → "pytorch 1T"); rows without one run on every core. */
+export function torchPeerOf(row: Pick<Row, 'backend'>): string {
+  const threads = /(?:^| )(\d+)T$/.exec(row.backend);
+  return threads ? torchBackend(Number(threads[1])) : torchBackend(availableParallelism());
+}
+
+/** Speed relative to PyTorch at the same thread count on the same case: its time / this row's time (null on PyTorch's own rows). */
+export function ratioToTorch(row: Row, rows: readonly Row[]): number | null {
+  if (row.backend.startsWith('pytorch')) return null;
+  const peer = torchPeerOf(row);
+  const ref = rows.find((r) => r.key === row.key && r.backend === peer && r.status === 'ok');
+  if (!ref?.stats || !row.stats || row.status !== 'ok') return null;
+  return ref.stats.meanS / row.stats.meanS;
+}
+
 /** A backend as the table prints it: "engine gpujs (webasm)". */
 export const backendName = (r: { backend: string; mode: string | null }) => (r.mode ? `${r.backend} (${r.mode})` : r.backend);
 
@@ -80,12 +97,13 @@ const FAMILY_TITLES: Record<Family, string> = {
 function tableRow(row: Row, rows: readonly Row[]): string {
   const name = backendName(row);
   if (row.status !== 'ok' || !row.stats) {
-    return `| ${row.shape} | ${row.op} | ${name} | ${row.status} | ${row.note ?? ''} | | | |`;
+    return `| ${row.shape} | ${row.op} | ${name} | ${row.status} | ${row.note ?? ''} | | | | |`;
   }
   const ratio = ratioToReference(row, rows);
+  const vsTorch = ratioToTorch(row, rows);
   const cells = [
     row.shape, row.op, name, formatTime(row.stats.meanS), spread(row.stats),
-    formatNumber(throughput(row)!), ratio === null ? '—' : `${ratio.toFixed(2)}×`,
+    formatNumber(throughput(row)!), ratio === null ? '—' : `${ratio.toFixed(2)}×`, vsTorch === null ? '—' : `${vsTorch.toFixed(2)}×`,
     row.readbackS === undefined ? '—' : formatTime(row.readbackS),
   ];
   return `| ${cells.join(' | ')} |`;
@@ -95,9 +113,11 @@ export function renderMarkdown(rows: readonly Row[], backends: readonly BackendI
   const lines: string[] = [];
   lines.push(`# Benchmark results${quick ? ' (--quick)' : ''}`, '');
   lines.push(`${machine.cpuModel}, ${machine.cores} logical cores, ${(machine.totalMemBytes / 2 ** 30).toFixed(0)} GiB; ` +
-    `Node ${machine.node} on ${machine.platform}-${machine.arch}; ${machine.date}.`, '');
+    `Node ${machine.node} on ${machine.platform}-${machine.arch}; ${machine.date}; load average ${machine.loadAverage1m.toFixed(2)} at the start ` +
+    `(near or above the core count, other work shared the cores and every figure is noisy).`, '');
   lines.push('Time is the mean per call after warm-up; ± is benchmark.js\'s relative margin of error (95%), or min–max ' +
-    'where a call is slow enough to be timed by hand. "vs tfjs-wasm" is tfjs-wasm\'s time over this row\'s (>1 is faster). ' +
+    'where a call is slow enough to be timed by hand. "vs tfjs-wasm" is tfjs-wasm\'s time over this row\'s (>1 is faster); ' +
+    '"vs PyTorch" is PyTorch\'s time (eager, cpu) at the row\'s thread count ("1T": one thread, else every core) over this row\'s. ' +
     'Readback, where a backend has one, is timed apart and not included in the time.', '');
   lines.push('## Backends', '');
   for (const b of backends) lines.push(`- ${backendName(b)}: ${b.present ? b.detail : `not present (${b.detail})`}`);
@@ -107,8 +127,8 @@ export function renderMarkdown(rows: readonly Row[], backends: readonly BackendI
     if (mine.length === 0) continue;
     const unit = mine[0].unit;
     lines.push(`## ${FAMILY_TITLES[family]}`, '');
-    lines.push(`| shape | op | backend | time | spread | ${unit} | vs tfjs-wasm | readback |`);
-    lines.push('|---|---|---|---:|---|---:|---:|---:|');
+    lines.push(`| shape | op | backend | time | spread | ${unit} | vs tfjs-wasm | vs PyTorch | readback |`);
+    lines.push('|---|---|---|---:|---|---:|---:|---:|---:|');
     for (const row of mine) lines.push(tableRow(row, rows));
     lines.push('');
   }
@@ -119,7 +139,7 @@ export interface JsonReport {
   machine: Machine;
   quick: boolean;
   backends: BackendInfo[];
-  rows: (Row & { throughput: number | null; ratioToTfjsWasm: number | null })[];
+  rows: (Row & { throughput: number | null; ratioToTfjsWasm: number | null; ratioToTorch: number | null })[];
 }
 
 export function toJson(rows: readonly Row[], backends: readonly BackendInfo[], machine: Machine, quick: boolean): JsonReport {
@@ -127,6 +147,6 @@ export function toJson(rows: readonly Row[], backends: readonly BackendInfo[], m
     machine,
     quick,
     backends: [...backends],
-    rows: rows.map((r) => ({ ...r, throughput: throughput(r), ratioToTfjsWasm: ratioToReference(r, rows) })),
+    rows: rows.map((r) => ({ ...r, throughput: throughput(r), ratioToTfjsWasm: ratioToReference(r, rows), ratioToTorch: ratioToTorch(r, rows) })),
   };
 }

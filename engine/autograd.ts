@@ -6,13 +6,22 @@
 import { isFloat } from './dtype.js';
 import type { Storage } from './device.js';
 import { isAnomalyDetectionEnabled, isGradEnabled, noGrad } from './grad-mode.js';
-import { shapeStr } from './layout.js';
+import { sameShape, shapeStr } from './layout.js';
 import { endStep } from './memory.js';
-import { notDifferentiable, type GraphNode, type Op } from './ops/op.js';
+import { notDifferentiable, type Op } from './ops/op.js';
 import { beginTracking, collectTensors, disposeUnkept, endTracking, nextTensorId, trackTensor } from './scope.js';
 import { setReadGuard } from './read-guard.js';
 import type { Tensor } from './tensor.js';
-import { full } from './creation.js';
+import { inBackwardPhase, profiling, recordOp } from './profiler.js';
+
+/** A recorded op application: what backward needs to carry the gradient to the op's inputs. */
+export interface GraphNode {
+  readonly op: Op<any, any, any>;
+  readonly inputs: readonly Tensor[];
+  attrs: unknown;
+  saved: unknown;
+  freed: boolean;
+}
 
 /** A node as apply records it: what it must free, and what it must find unchanged when backward runs. */
 interface RecordedNode extends GraphNode {
@@ -27,7 +36,7 @@ interface RecordedNode extends GraphNode {
 }
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
-export function apply<A, S>(op: Op<A, S>, inputs: readonly Tensor[], attrs: A): Tensor {
+export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inputs: In, attrs: A): Tensor {
   const created = beginTracking();
   let result: Tensor | readonly [Tensor, S];
   try {
@@ -168,10 +177,9 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
     throw new Error(`backward: the gradient must be a Tensor, got ${grad === null ? 'null' : typeof grad}; options go second: t.backward(undefined, { retainGraph: true })`);
   }
   if (grad === undefined) {
-    if (root.size !== 1) {
-      throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
-    }
-  } else if (grad.shape.join() !== root.shape.join()) {
+    // Tensor.backward passes the implicit gradient (1) of a one-element output
+    throw new Error(`backward: a gradient can be created implicitly only for a one-element output, got shape ${shapeStr(root.shape)}; pass a gradient of that shape: t.backward(grad)`);
+  } else if (!sameShape(grad.shape, root.shape)) {
     throw new Error(`backward: gradient shape ${shapeStr(grad.shape)} does not match the output shape ${shapeStr(root.shape)}`);
   }
   const order = topologicalOrder(root);
@@ -187,14 +195,14 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   endStep();
 }
 
-function walk(root: Tensor, grad: Tensor | undefined, order: Tensor[], created: Set<Tensor>): void {
+function walk(root: Tensor, grad: Tensor, order: Tensor[], created: Set<Tensor>): void {
   const grads = new Map<Tensor, Tensor>();
   // how many entries of `grads` hold each gradient object: one still held must not be freed
   const holds = new Map<Tensor, number>();
   const hold = (x: Tensor, g: Tensor): void => { grads.set(x, g); holds.set(g, (holds.get(g) ?? 0) + 1); };
   const unhold = (g: Tensor): void => { holds.set(g, holds.get(g)! - 1); };
   const freeIfDone = (g: Tensor): void => { if (created.has(g) && !g.kept && holds.get(g) === 0) g.dispose(); };
-  hold(root, grad ?? full(root.shape, 1, { dtype: root.dtype, device: root.device }));
+  hold(root, grad);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     const g = grads.get(t);
@@ -217,17 +225,21 @@ function walk(root: Tensor, grad: Tensor | undefined, order: Tensor[], created: 
     const targets = gradientTargets(node);
     const needsGrad = targets.map((x) => x !== null && x.requiresGrad);
     const previousGuard = setReadGuard(guardReads(node, t));
-    let inGrads: readonly (Tensor | null)[];
+    let inGrads: readonly (Tensor | null | undefined)[];
     try {
       inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
     } finally {
       setReadGuard(previousGuard);
     }
+    if (inGrads.length !== node.inputs.length) {
+      // built-in rules are held to this by their types (Grads); a user's defineOp is checked here
+      throw new Error(`backward of ${node.op.name}: returned ${inGrads.length} gradient(s) for ${node.inputs.length} input(s); return one per input, in input order, with null where no gradient flows`);
+    }
     const consumed: Tensor[] = [g];
     targets.forEach((x, k) => {
       const gk = inGrads[k];
       if (x === null || !needsGrad[k] || gk === null || gk === undefined) return;
-      if (gk.shape.join() !== x.shape.join()) {
+      if (!sameShape(gk.shape, x.shape)) {
         throw new Error(`backward of ${node.op.name}: gradient for input ${k} has shape ${shapeStr(gk.shape)}, expected ${shapeStr(x.shape)} (an op's backward is wrong)`);
       }
       if (isAnomalyDetectionEnabled()) checkFinite(node.op.name, 'backward', gk, node.inputs);

@@ -2,9 +2,9 @@
 // (see README "Adding an op"): tensors in, a new float32 tensor out, queued like every other kernel.
 import { getDevice } from './device.js';
 import { shapeStr } from './layout.js';
-import { gpujsModeInUse } from './backends.js';
+import { gpujsBackendInUse } from './backends.js';
 import { Tensor } from './tensor.js';
-import type { UserKernelBody } from './backend/gpujs/custom.js';
+import type { UserKernelBody } from './backend/gpujs/index.js';
 
 export interface GpujsKernel {
   /** A name unique to this kernel body (kernels are cached by name, mode, size and constants). */
@@ -15,12 +15,10 @@ export interface GpujsKernel {
   readonly constants?: Record<string, number>;
 }
 
-let runner: typeof import('./backend/gpujs/custom.js') | null = null;
-
 /** Runs `kernel` on the gpujs device over contiguous float32 `inputs`, producing a tensor of `outShape`. */
 export function runGpujsKernel(kernel: GpujsKernel, inputs: readonly Tensor[], outShape: readonly number[]): Tensor {
-  const mode = gpujsModeInUse();
-  if (mode === null || runner === null) {
+  const backend = gpujsBackendInUse();
+  if (backend === null) {
     throw new Error(`runGpujsKernel(${kernel.name}): the gpujs device is not initialised; call \`await initGpujs()\` first`);
   }
   inputs.forEach((t, i) => {
@@ -35,17 +33,11 @@ export function runGpujsKernel(kernel: GpujsKernel, inputs: readonly Tensor[], o
     return c.data.subarray(c.layout.offset, c.layout.offset + t.size) as Float32Array;
   });
   const o = out.data_;
-  const run = runner.runUserKernel;
   device.run(() => {
-    const r = run(mode, kernel.name, kernel.body, arrays, out.size, kernel.constants ?? {});
+    const r = backend.runUserKernel(kernel.name, kernel.body, arrays, out.size, kernel.constants ?? {});
     if (r instanceof Promise) return r.then((v) => { o.set(v); });
     if (r.length !== o.length) throw new Error(`runGpujsKernel(${kernel.name}): kernel gave ${r.length} values for output ${shapeStr(outShape)}`);
     o.set(r);
   });
   return out;
-}
-
-/** Called by initGpujs so runGpujsKernel can stay synchronous. */
-export function setGpujsRunner(r: typeof import('./backend/gpujs/custom.js')): void {
-  runner = r;
 }

@@ -4,11 +4,7 @@
 import { allocArray, type DType, type TypedArray } from './dtype.js';
 import type { AsyncKernels, Backend } from './backend/interface.js';
 import { cpuBackend, cpuKernels } from './backend/cpu/index.js';
-import { freeResidentF32, residentF32 } from './backend/wasm/index.js';
 import { envMiB } from './env.js';
-
-/** cpu float32 storages from this many elements live in wasm memory, where the kernels use them without copies. */
-const RESIDENT_MIN_ELEMENTS = 1024;
 
 export type DeviceName = 'cpu' | 'gpujs';
 
@@ -76,17 +72,15 @@ export class Device {
   }
 
   /**
-   * A new array for a storage: cpu float32 of RESIDENT_MIN_ELEMENTS or more from wasm memory (until its cap),
-   * else from the pool when one of that size was freed, else freshly allocated. Zeroed when `zero` is asked
-   * for; otherwise the values are unspecified.
+   * A new array for a storage: from the backend's allocation hook when it gives one (the cpu backend: large
+   * float32 in wasm memory), else from the pool when one of that size was freed, else freshly allocated.
+   * Zeroed when `zero` is asked for; otherwise the values are unspecified.
    */
   alloc(dtype: DType, length: number, zero: boolean): TypedArray {
-    if (this.name === 'cpu' && dtype === 'float32' && length >= RESIDENT_MIN_ELEMENTS) {
-      const resident = residentF32(length);
-      if (resident) {
-        this.resident.add(resident);
-        return zero ? resident.fill(0) : resident;
-      }
+    const own = this.backend.alloc?.(dtype, length);
+    if (own) {
+      this.resident.add(own);
+      return zero ? own.fill(0) : own;
     }
     const reused = this.pool.take(dtype, length);
     if (!reused) return allocArray(dtype, length);
@@ -96,7 +90,7 @@ export class Device {
 
   /** Takes back the array of a freed storage the engine allocated. */
   recycle(a: TypedArray): void {
-    if (a instanceof Float32Array && this.resident.delete(a) && freeResidentF32(a)) return;
+    if (this.resident.delete(a) && this.backend.free?.(a)) return;
     this.pool.give(a);
   }
 

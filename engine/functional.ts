@@ -1,5 +1,6 @@
 // F: the functional API (torch.nn.functional), composed from ops.
-import { shapeStr } from './layout.js';
+import { sameShape, shapeStr } from './layout.js';
+import { checkOptions } from './options.js';
 import { defaultGenerator, type Generator } from './random.js';
 import { rand } from './creation.js';
 import { Tensor } from './tensor.js';
@@ -35,7 +36,24 @@ export interface CrossEntropyOptions {
  * Cross-entropy from logits [N, C]. Targets are class indices [N] (int32) or probabilities [N, C].
  * With smoothing ε the target becomes (1−ε)·target + ε/C, as torch.nn.functional.cross_entropy.
  */
+/** Class indices in [0, C), as PyTorch (which has ignore_index for −100; there is no such option here). O(N). */
+function checkClassIndices(target: Tensor, c: number, logits: Tensor): void {
+  const scan = (): void => {
+    const data = target.storage.data, { offset, strides } = target.layout;
+    for (let i = 0; i < target.size; i++) {
+      const k = data[offset + i * strides[0]];
+      if (k < 0 || k >= c) {
+        throw new Error(`crossEntropy: target class ${k} at position ${i} is out of range for ${c} classes (logits ${shapeStr(logits.shape)}); expected 0 <= class < ${c}`);
+      }
+    }
+  };
+  // labels still being computed on an asynchronous device are checked in its queue, before the gather runs
+  if (target.storage.device.settled) scan();
+  else target.storage.device.run(scan);
+}
+
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions('F.crossEntropy', options, ['labelSmoothing', 'reduction']);
   const eps = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';
   if (logits.ndim !== 2) throw new Error(`crossEntropy: logits must be [N, C], got ${shapeStr(logits.shape)}`);
@@ -45,11 +63,16 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   let loss: Tensor;
   if (target.dtype === 'int32') {
     if (target.ndim !== 1 || target.dim(0) !== n) throw new Error(`crossEntropy: class-index targets must be [N] = [${n}], got ${shapeStr(target.shape)}`);
+    checkClassIndices(target, c, logits);
     const picked = logp.gather(1, target.unsqueeze(1)).squeeze(1);
     loss = picked.mul(-(1 - eps));
     if (eps > 0) loss = loss.sub(logp.sum(1).mul(eps / c));
   } else {
-    if (target.shape.join() !== logits.shape.join()) throw new Error(`crossEntropy: probability targets must match logits ${shapeStr(logits.shape)}, got ${shapeStr(target.shape)}`);
+    if (!sameShape(target.shape, logits.shape)) {
+      const looksLikeLabels = target.ndim === 1 && target.dim(0) === n;
+      throw new Error(`crossEntropy: a ${target.dtype} target must hold probabilities of the logits' shape ${shapeStr(logits.shape)}, got ${shapeStr(target.shape)}`
+        + (looksLikeLabels ? `; class indices must be int32: tensor([...], { dtype: 'int32' }) (tensor() makes float32 by default)` : ''));
+    }
     const t = eps > 0 ? target.mul(1 - eps).add(eps / c) : target;
     loss = t.mul(logp).sum(1).neg();
   }
@@ -63,8 +86,9 @@ export interface KlDivOptions {
 
 /** KL(target ‖ input) with input as log-probabilities, pointwise t·(log t − input) (0 where t = 0), as torch's kl_div. */
 export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {}): Tensor {
+  checkOptions('F.klDiv', options, ['reduction', 'logTarget']);
   const reduction = options.reduction ?? 'mean';
-  if (input.shape.join() !== target.shape.join()) throw new Error(`klDiv: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  if (!sameShape(input.shape, target.shape)) throw new Error(`klDiv: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
   const pointwise = options.logTarget
     ? target.exp().mul(target.sub(input))
     : where(target.gt(0), target.mul(where(target.gt(0), target, 1).log().sub(input)), 0);
@@ -73,12 +97,29 @@ export function klDiv(input: Tensor, target: Tensor, options: KlDivOptions = {})
 }
 
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  if (input.shape.join() !== target.shape.join()) throw new Error(`mseLoss: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
+  checkOptions('F.mseLoss', options, ['reduction']);
+  if (!sameShape(input.shape, target.shape)) throw new Error(`mseLoss: input ${shapeStr(input.shape)} and target ${shapeStr(target.shape)} differ in shape`);
   const d = input.sub(target);
   return reduce(d.mul(d), options.reduction ?? 'mean', 'mseLoss');
 }
 
-export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => x.gelu(approximate);
+export type GeluApproximate = 'none' | 'tanh';
+export interface GeluOptions {
+  approximate?: GeluApproximate;
+}
+
+/** GELU as torch's F.gelu(x, approximate='none'): the approximation as a string or as `{ approximate }`. */
+export function gelu(x: Tensor, approximate: GeluApproximate | GeluOptions = 'none'): Tensor {
+  if (typeof approximate === 'object') checkOptions('F.gelu', approximate, ['approximate']);
+  const mode = typeof approximate === 'object' && approximate !== null ? approximate.approximate ?? 'none' : approximate;
+  return x.gelu(checkGeluApproximate('F.gelu', mode));
+}
+
+/** 'none' or 'tanh', else an error naming the value (torch raises for anything else, too). */
+export function checkGeluApproximate(where: string, approximate: unknown): GeluApproximate {
+  if (approximate === 'none' || approximate === 'tanh') return approximate;
+  throw new Error(`${where}: approximate must be 'none' or 'tanh', got ${typeof approximate === 'string' ? JSON.stringify(approximate) : String(approximate)}`);
+}
 export const relu = (x: Tensor): Tensor => x.relu();
 
 export const F = {

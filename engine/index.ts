@@ -2,10 +2,10 @@
 export { Tensor, type NestedArray, type TensorLike } from './tensor.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye, rand, randn, truncNormal, randint,
-  type CreateOptions, type RandomOptions,
+  type CreateOptions, type RandomOptions, type ShapeLike,
 } from './creation.js';
 export { type DType, type TypedArray } from './dtype.js';
-export { type Layout } from './layout.js';
+export { sameShape, type Layout } from './layout.js';
 export { Generator, defaultGenerator, manualSeed, type GeneratorState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setAnomalyDetection, isAnomalyDetectionEnabled, detectAnomaly } from './grad-mode.js';
 export { scope, keep } from './scope.js';
@@ -17,10 +17,12 @@ export { cat, stack } from './ops/movement.js';
 export { matmul } from './ops/matmul.js';
 export { softmaxComposed, logSoftmaxComposed } from './ops/softmax.js';
 export { layerNormComposed } from './ops/layernorm.js';
-export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn } from './ops/op.js';
+export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn, type Grads } from './ops/op.js';
 export { apply, graphScope } from './autograd.js';
+export { profile, recordFunction, formatProfile, type ProfileReport, type ProfileRow, type ProfilePhase, type ProfileTableOptions } from './profiler.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
 export type { Backend, Kernels, View } from './backend/interface.js';
 export { initGpujs, setBackend, describeBackend, gpujsModeInUse, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
 export { runGpujsKernel, type GpujsKernel } from './custom-kernel.js';
 export { setNumThreads, getNumThreads } from './threads.js';
+export { checkOptions } from './options.js';

@@ -60,7 +60,11 @@ export function normAxis(op: string, axis: number, rank: number): number {
 export function normAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
   if (axes === undefined) return [...Array(rank).keys()];
   const list = typeof axes === 'number' ? [axes] : axes;
-  const out = [...new Set(list.map((a) => normAxis(op, a, rank)))];
+  const out = list.map((a) => normAxis(op, a, rank));
+  const repeated = out.findIndex((a, i) => out.indexOf(a) !== i);
+  if (repeated >= 0) {
+    throw new Error(`${op}: axis ${list[repeated]} appears more than once in [${list.join(', ')}] (as axis ${out[repeated]} of a rank-${rank} tensor); list each axis once`);
+  }
   if (rank === 0) return [];
   return out.sort((a, b) => a - b);
 }
@@ -169,6 +173,7 @@ export function inferShape(op: string, size: number, shape: readonly number[], f
   return out;
 }
 
+/** Whether two shapes are equal, dimension by dimension (no string building: it runs once per node in backward). */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -78,6 +78,21 @@ function rotl(x: number, k: number): number {
 /** The process-wide default generator, as torch's default generator. */
 export const defaultGenerator = new Generator(0);
 
+/**
+ * The generator a random draw uses: `generator`, or a new one seeded with `seed` (torch's
+ * `torch.Generator().manual_seed(seed)`), or the default one. Both at once is ambiguous, so an error.
+ */
+export function generatorFrom(where: string, options: { generator?: Generator; seed?: number }): Generator {
+  if (options.seed !== undefined && options.generator !== undefined) {
+    throw new Error(`${where}: give either seed or generator, not both (got seed ${options.seed} and a generator)`);
+  }
+  if (options.seed !== undefined) {
+    if (typeof options.seed !== 'number' || !Number.isInteger(options.seed)) throw new Error(`${where}: seed must be an integer, got ${String(options.seed)}`);
+    return new Generator(options.seed);
+  }
+  return options.generator ?? defaultGenerator;
+}
+
 export function manualSeed(seed: number): void {
   defaultGenerator.manualSeed(seed);
 }

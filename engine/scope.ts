@@ -68,7 +68,7 @@ export function scope<T>(fn: () => T): T {
     stack.pop();
   }
   if (result instanceof Promise) {
-    throw new Error('scope: fn returned a Promise; scopes are synchronous (await outside the scope)');
+    throw new Error('scope: fn returned a Promise; scopes are synchronous: await outside the scope, and keep() what must outlive it');
   }
   const returned = new Set<Tensor>();
   collectTensors(result, returned);

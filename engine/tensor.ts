@@ -1,19 +1,19 @@
 // The public Tensor: a typed storage read through a Layout, plus its autograd links. Most methods are
 // one-line calls into engine/ops, where each op declares its forward and backward together.
-import { allocArray, assertDType, isFloat, type DType, type TypedArray } from './dtype.js';
+import { allocArray, assertCastTarget, isFloat, type DType, type TypedArray } from './dtype.js';
 import { getDevice, Storage, type Device, type DeviceName, type StorageHold } from './device.js';
-import { contiguousLayout, contiguousStrides, isContiguous, numel, shapeStr, type Layout } from './layout.js';
+import { contiguousLayout, contiguousStrides, isContiguous, numel, sameShape, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
-import type { GraphNode } from './ops/op.js';
 import { beginTracking, disposeUnkept, endTracking, keep, takeTensorId, trackTensor } from './scope.js';
 import { readGuard } from './read-guard.js';
-import { rebaseInPlace, runBackward } from './autograd.js';
+import { rebaseInPlace, runBackward, type GraphNode } from './autograd.js';
 import { isGradEnabled, noGrad } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
 import { matmul } from './ops/matmul.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
+import { formatTensor } from './format.js';
 
 export type Scalar = number;
 export type TensorLike = Tensor | number;
@@ -126,7 +126,7 @@ export class Tensor {
 
   set grad(g: Tensor | null) {
     if (g !== null) {
-      if (g.shape.join() !== this.shape.join()) throw new Error(`grad: assigned gradient has shape ${shapeStr(g.shape)}, expected ${shapeStr(this.layout.shape)}`);
+      if (!sameShape(g.shape, this.shape)) throw new Error(`grad: assigned gradient has shape ${shapeStr(g.shape)}, expected ${shapeStr(this.layout.shape)}`);
       keep(g);
     }
     this.gradValue?.dispose();
@@ -144,7 +144,7 @@ export class Tensor {
 
   /** Takes g (made by backward, held nowhere else) as the first .grad, without a copy; false when it cannot. */
   adoptGrad_(g: Tensor): boolean {
-    if (this.gradValue !== null || g.offset !== 0 || !g.isContiguous() || g.shape.join() !== this.shape.join()) return false;
+    if (this.gradValue !== null || g.offset !== 0 || !g.isContiguous() || !sameShape(g.shape, this.shape)) return false;
     this.gradValue = keep(g);
     return true;
   }
@@ -163,7 +163,9 @@ export class Tensor {
   }
 
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    runBackward(this, grad, options.retainGraph ?? false);
+    // the implicit gradient of a one-element output is 1 (made here, so autograd.ts needs no creation import)
+    const seed = grad === undefined && this.size === 1 ? Tensor.fromArray(allocArray(this.dtype, 1).fill(1), this.shape, this.storage.device) : grad;
+    runBackward(this, seed, options.retainGraph ?? false);
   }
 
   /** Same data, cut from the graph. */
@@ -296,7 +298,10 @@ export class Tensor {
   relu(): Tensor { return E.unary('relu', this); }
   erf(): Tensor { return E.unary('erf', this); }
   /** GELU; approximate 'tanh' for the tanh form, 'none' (default) for the exact erf form. */
-  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', this); }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor {
+    if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+    return E.unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', this);
+  }
   clamp(min?: number | null, max?: number | null): Tensor { return E.clamp(this, min ?? null, max ?? null); }
 
   // ---- reductions -------------------------------------------------------------------------------
@@ -334,7 +339,7 @@ export class Tensor {
   gather(axis: number, index: Tensor): Tensor { return M.gather(this, axis, index); }
   to(target: DeviceName | DType): Tensor {
     if (target === 'cpu' || target === 'gpujs') return M.toDevice(this, target);
-    return M.cast(this, assertDType('to', target));
+    return M.cast(this, assertCastTarget('to', target));
   }
   float(): Tensor { return M.cast(this, 'float32'); }
   double(): Tensor { return M.cast(this, 'float64'); }
@@ -419,6 +424,9 @@ export class Tensor {
   div_(other: TensorLike): this { return this.inPlace('div_', other, (a, b) => E.div(a, b!)); }
   fill_(value: number): this { return this.copy_(value); }
   zero_(): this { return this.fill_(0); }
+
+  /** What console.log and util.inspect print: values, dtype and autograd state, as PyTorch's repr. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return formatTensor(this); }
 }
 
 export type NestedArray = number | NestedArray[];

@@ -1,7 +1,7 @@
 // Threads of the cpu backend's WebAssembly kernels (torch.set_num_threads): 1 keeps all work on the
 // calling thread; n adds n − 1 worker threads that share the kernels' memory. Default: every core.
-import { setWasmThreads } from './backend/wasm/index.js';
-import { threadCount } from './backend/wasm/pool.js';
+import { setWasmThreads } from './backend/cpu/wasm/index.js';
+import { threadCount } from './backend/cpu/wasm/pool.js';
 
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);

@@ -17,6 +17,12 @@ export interface ViTConfig {
   numClasses: number;
   /** 'cls': a class token is prepended and read out; 'avg': no class token, tokens are averaged. */
   pool: Pool;
+  /**
+   * timm's fc_norm, with 'avg' pooling only: true puts the final LayerNorm after the token mean, under the name
+   * `fc_norm` (timm's global_pool='avg', class_token=False); false (the default) applies `norm` to every token
+   * before the mean.
+   */
+  fcNorm?: boolean;
   /** Stochastic depth at the last block; block i uses dropPathRate · i / (depth − 1). */
   dropPathRate: number;
   /** Dropout after the position embedding, attention proj and in the MLP (0 by default). */
@@ -26,7 +32,12 @@ export interface ViTConfig {
 }
 
 const DEFAULTS: Omit<ViTConfig, 'imgSize' | 'inChans' | 'patchSize' | 'embedDim' | 'depth' | 'numHeads' | 'numClasses'> = {
-  mlpRatio: 4, qkvBias: true, pool: 'cls', dropPathRate: 0, dropRate: 0, lnEps: 1e-6,
+  mlpRatio: 4, qkvBias: true, pool: 'cls', fcNorm: false, dropPathRate: 0, dropRate: 0, lnEps: 1e-6,
+};
+
+/** timm's VisionTransformer() defaults (ViT-B/16 at 224 px, 1000 classes): a missing config key takes these. */
+export const TIMM_VIT_DEFAULTS: Readonly<ViTConfig> = {
+  ...DEFAULTS, imgSize: 224, inChans: 3, patchSize: 16, embedDim: 768, depth: 12, numHeads: 12, numClasses: 1000,
 };
 
 const deit = (embedDim: number, numHeads: number): ViTConfig => ({
@@ -48,11 +59,23 @@ export const VIT_CONFIGS = {
 export type ViTConfigName = keyof typeof VIT_CONFIGS;
 
 const FIELDS: (keyof ViTConfig)[] = [
-  'imgSize', 'inChans', 'patchSize', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'qkvBias', 'numClasses', 'pool', 'dropPathRate', 'dropRate', 'lnEps',
+  'imgSize', 'inChans', 'patchSize', 'embedDim', 'depth', 'numHeads', 'mlpRatio', 'qkvBias', 'numClasses', 'pool', 'fcNorm', 'dropPathRate', 'dropRate', 'lnEps',
 ];
 
-/** Throws one error naming every invalid field, with what was expected and what came. */
-export function validateViTConfig(config: ViTConfig, where = 'ViTConfig'): ViTConfig {
+/** The config with every missing (or undefined) key set to timm's default. */
+export function withTimmDefaults(config: Partial<ViTConfig>): ViTConfig {
+  const out: Record<string, unknown> = { ...TIMM_VIT_DEFAULTS };
+  for (const [k, v] of Object.entries(config)) if (v !== undefined) out[k] = v;
+  return out as unknown as ViTConfig;
+}
+
+/**
+ * Fills missing keys with timm's defaults (TIMM_VIT_DEFAULTS) and returns the full config; throws one error
+ * naming every invalid field, with what was expected and what came.
+ */
+export function validateViTConfig(partial: Partial<ViTConfig>, where = 'ViTConfig'): ViTConfig {
+  if (partial === null || typeof partial !== 'object') throw new Error(`${where}: expected a config object, got ${String(partial)}`);
+  const config = withTimmDefaults(partial);
   const c = config as unknown as Record<string, unknown>;
   const errors: string[] = [];
   const posInt = (k: string) => {
@@ -64,6 +87,8 @@ export function validateViTConfig(config: ViTConfig, where = 'ViTConfig'): ViTCo
   else if (Math.floor(config.embedDim * config.mlpRatio) < 1) errors.push(`embedDim · mlpRatio must be at least 1, got ${config.embedDim} · ${config.mlpRatio}`);
   if (typeof c.qkvBias !== 'boolean') errors.push(`qkvBias must be a boolean, got ${String(c.qkvBias)}`);
   if (c.pool !== 'cls' && c.pool !== 'avg') errors.push(`pool must be 'cls' or 'avg', got ${JSON.stringify(c.pool)}`);
+  if (typeof c.fcNorm !== 'boolean') errors.push(`fcNorm must be a boolean, got ${String(c.fcNorm)}`);
+  else if (c.fcNorm && c.pool !== 'avg') errors.push(`fcNorm (timm's fc_norm) needs pool 'avg', got pool ${JSON.stringify(c.pool)}`);
   for (const k of ['dropPathRate', 'dropRate']) {
     if (c[k] !== undefined && (typeof c[k] !== 'number' || !((c[k] as number) >= 0 && (c[k] as number) < 1))) errors.push(`${k} must be in [0, 1), got ${String(c[k])}`);
   }
@@ -74,7 +99,7 @@ export function validateViTConfig(config: ViTConfig, where = 'ViTConfig'): ViTCo
   if (Number.isInteger(config.imgSize) && Number.isInteger(config.patchSize) && config.patchSize > 0 && config.imgSize % config.patchSize !== 0) {
     errors.push(`imgSize ${config.imgSize} must be divisible by patchSize ${config.patchSize}`);
   }
-  const unknown = Object.keys(c).filter((k) => !FIELDS.includes(k as keyof ViTConfig));
+  const unknown = Object.keys(partial).filter((k) => !FIELDS.includes(k as keyof ViTConfig));
   if (unknown.length) errors.push(`unknown field(s) ${unknown.join(', ')} (known: ${FIELDS.join(', ')})`);
   if (errors.length) throw new Error(`${where}: invalid config:\n  ${errors.join('\n  ')}`);
   return config;
@@ -93,8 +118,9 @@ export function numTokens(config: ViTConfig): number {
 }
 
 /** The parameter count of a VisionTransformer with this config (standard MLP), computed without allocating. */
-export function countViTParameters(config: ViTConfig): number {
-  const { embedDim: d, inChans: c, patchSize: p, depth, numClasses } = validateViTConfig(config);
+export function countViTParameters(partial: Partial<ViTConfig>): number {
+  const config = validateViTConfig(partial);
+  const { embedDim: d, inChans: c, patchSize: p, depth, numClasses } = config;
   const hidden = Math.floor(d * config.mlpRatio);
   const patchEmbed = d * c * p * p + d;
   const tokens = (config.pool === 'cls' ? d : 0) + numTokens(config) * d;

@@ -2,12 +2,11 @@
 // file I/O and datasets.
 export { Module, ModuleList, Identity, type StateDict, type StateDictLike, type LoadStateDictResult } from './module.js';
 export * from './layers/index.js';
+export { functionalCall } from './functional-call.js';
+export { VisionTransformer, dropPathRates, type BlockContext, type ViTOptions } from './vit.js';
 export {
-  VisionTransformer, embedForward, headForward, vitForward, dropPathRates,
-  type EmbedParams, type HeadParams, type RunConfig, type BlockContext, type ViTOptions,
-} from './vit.js';
-export {
-  VIT_CONFIGS, vitConfig, validateViTConfig, countViTParameters, numTokens, type ViTConfig, type ViTConfigName, type Pool,
+  VIT_CONFIGS, TIMM_VIT_DEFAULTS, vitConfig, validateViTConfig, withTimmDefaults, countViTParameters, numTokens,
+  type ViTConfig, type ViTConfigName, type Pool,
 } from './configs.js';
 export {
   crossEntropyLoss, DistillationLoss,

@@ -1,5 +1,5 @@
 // Losses: cross-entropy with label smoothing and soft targets, and DeiT's distillation loss.
-import { F, type Tensor } from '../engine/index.js';
+import { checkOptions, F, sameShape, type Tensor } from '../engine/index.js';
 
 export interface CrossEntropyLossOptions {
   labelSmoothing?: number;
@@ -10,6 +10,7 @@ export interface CrossEntropyLossOptions {
  * (mixup / cutmix soft targets); the mean over the batch, as torch's CrossEntropyLoss.
  */
 export function crossEntropyLoss(options: CrossEntropyLossOptions = {}): (logits: Tensor, target: Tensor) => Tensor {
+  checkOptions('crossEntropyLoss', options, ['labelSmoothing']);
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropyLoss: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   return (logits, target) => F.crossEntropy(logits, target, { labelSmoothing });
@@ -48,6 +49,7 @@ export class DistillationLoss {
   private readonly baseCriterion: (logits: Tensor, target: Tensor) => Tensor;
 
   constructor(options: DistillationLossOptions) {
+    checkOptions('DistillationLoss', options, ['type', 'alpha', 'tau', 'baseCriterion']);
     const { type, alpha, tau } = options;
     if (type !== 'none' && type !== 'soft' && type !== 'hard') throw new Error(`DistillationLoss: type must be 'none', 'soft' or 'hard', got ${JSON.stringify(type)}`);
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`DistillationLoss: alpha must be in [0, 1], got ${alpha}`);
@@ -62,7 +64,7 @@ export class DistillationLoss {
     const base = this.baseCriterion(student, target);
     if (this.type === 'none') return { loss: base, base };
     if (!teacher) throw new Error(`DistillationLoss: type '${this.type}' needs the teacher's logits, got ${String(teacher)}`);
-    if (teacher.shape.join() !== student.shape.join()) {
+    if (!sameShape(teacher.shape, student.shape)) {
       throw new Error(`DistillationLoss: teacher logits ${JSON.stringify(teacher.shape)} and student logits ${JSON.stringify(student.shape)} differ in shape`);
     }
     const t = teacher.detach();

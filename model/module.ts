@@ -2,7 +2,7 @@
 // that require grad), named buffers (state that is saved but not trained) and named child modules;
 // dotted names (`blocks.0.attn.qkv.weight`) come from walking them in registration order: a module's
 // own parameters first, then each child's, as torch's named_parameters().
-import { graphScope, keep, noGrad, Tensor, type DType, type DeviceName } from '../engine/index.js';
+import { checkOptions, graphScope, keep, noGrad, sameShape, Tensor, type DType, type DeviceName } from '../engine/index.js';
 
 export type StateDict = Map<string, Tensor>;
 export type StateDictLike = Map<string, Tensor> | Record<string, Tensor>;
@@ -64,6 +64,47 @@ export abstract class Module {
     return module;
   }
 
+  /**
+   * Puts `module` in place of the registered child `name` (torch's setattr of a submodule, e.g. a new
+   * activation) and points the fields of this module that held the old child at it; returns the old child.
+   */
+  setModule(name: string, module: Module): Module {
+    const old = this.childrenMap.get(name);
+    if (!old) throw new Error(`setModule: ${this.constructor.name} has no child '${name}' (children: ${[...this.childrenMap.keys()].join(', ') || 'none'}); use registerModule to add one`);
+    if (!(module instanceof Module)) throw new Error(`setModule: '${name}' must be a Module, got ${typeof module}`);
+    this.childrenMap.set(name, module);
+    this.repointFields(old, module);
+    return old;
+  }
+
+  /**
+   * Puts `t` as is in place of the parameter or buffer with the dotted name `name` (no registration checks,
+   * requiresGrad untouched) and points the fields of its owning module that held the old tensor at it;
+   * returns the old tensor. The low-level step of functionalCall, which validates and restores.
+   */
+  swapTensor(name: string, t: Tensor): Tensor {
+    const parts = name.split('.');
+    let owner: Module = this;
+    for (const part of parts.slice(0, -1)) {
+      const child = owner.childrenMap.get(part);
+      if (!child) throw new Error(`swapTensor: ${this.constructor.name} has no module '${part}' on the path of '${name}'`);
+      owner = child;
+    }
+    const own = parts[parts.length - 1];
+    const map = owner.paramsMap.has(own) ? owner.paramsMap : owner.buffersMap.has(own) ? owner.buffersMap : null;
+    if (!map) throw new Error(`swapTensor: ${this.constructor.name} has no parameter or buffer '${name}'`);
+    const old = map.get(own)!;
+    map.set(own, t);
+    owner.repointFields(old, t);
+    return old;
+  }
+
+  /** Fields of this module that hold `old` now hold `fresh` (layers read their tensors and children from fields). */
+  private repointFields(old: unknown, fresh: unknown): void {
+    const fields = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = fresh;
+  }
+
   /** The direct children, by name. */
   namedChildren(): [string, Module][] {
     return [...this.childrenMap];
@@ -121,6 +162,7 @@ export abstract class Module {
    * All problems are listed in one error.
    */
   loadStateDict(sd: StateDictLike, options: { strict?: boolean } = {}): LoadStateDictResult {
+    checkOptions('loadStateDict', options, ['strict']);
     const strict = options.strict ?? true;
     const source = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = new Map([...this.namedParameters(), ...this.namedBuffers()]);
@@ -131,7 +173,7 @@ export abstract class Module {
       const dst = own.get(k);
       if (!dst) continue;
       if (!(src instanceof Tensor)) problems.push(`  '${k}': expected a Tensor, got ${typeof src}`);
-      else if (src.shape.join() !== dst.shape.join()) problems.push(`  '${k}': shape [${src.shape.join(', ')}] in the state dict, [${dst.shape.join(', ')}] in the module`);
+      else if (!sameShape(src.shape, dst.shape)) problems.push(`  '${k}': shape [${src.shape.join(', ')}] in the state dict, [${dst.shape.join(', ')}] in the module`);
     }
     if (strict) {
       if (missingKeys.length) problems.push(`  missing keys: ${missingKeys.join(', ')}`);
@@ -190,8 +232,7 @@ export abstract class Module {
           const fresh = keep(moved.detach());
           if (old.requiresGrad) fresh.requiresGrad_(true);
           map.set(name, fresh);
-          const fields = m as unknown as Record<string, unknown>;
-          for (const key of Object.keys(fields)) if (fields[key] === old) fields[key] = fresh;
+          m.repointFields(old, fresh);
           old.dispose();
         }
       }

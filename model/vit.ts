@@ -1,84 +1,26 @@
-// VisionTransformer (DeiT) with timm's parameter names and layouts.
-//
-// forward(images) = headForward(blocks(embedForward(images))), and each piece is also exported as a
-// function of plain tensors, so code that computes the weights itself (TLEG's auxiliary net) runs the
-// same math as this module:
-//   embedForward(images, p, cfg)   patch_embed.proj (conv as patchify + matmul), prepend cls_token
-//                                  ('cls' pooling), add pos_embed, dropout            → [B, T, D]
-//   blockForward(x, p, cfg)        one pre-norm block, from layers/block.ts            → [B, T, D]
-//   headForward(x, p, cfg)         final `norm` on every token, then token 0 ('cls') or the token mean
-//                                  ('avg'), then `head`                                → [B, classes]
-//   vitForward(images, shared, blocks, cfg)  all three, with shared tensors by timm name and one
-//                                  BlockParams record per block.
-// With 'avg' pooling timm applies the final LayerNorm after pooling (fc_norm); here `norm` is applied
-// to every token before the mean in both modes (the reference fixtures do the same).
+// VisionTransformer (DeiT) with timm's parameter names and layouts, run through its child modules:
+//   forwardFeatures(images)  patch_embed (conv as patchify + matmul), prepend cls_token ('cls' pooling),
+//                            add pos_embed, pos_drop, then each block                       → [B, T, D]
+//   forwardHead(x)           final `norm`, then token 0 ('cls') or the token mean ('avg'), then `head`
+//                                                                                          → [B, classes]
+// To run it with other weights (TLEG's auxiliary net), use functionalCall(model, params, images).
+// With 'avg' pooling, `fcNorm: true` is timm's fc_norm (global_pool='avg', class_token=False): the final
+// LayerNorm, named fc_norm, runs on the token mean; `fcNorm: false` (the default, and TLEG's nets) applies
+// `norm` to every token first.
 //
 // Parameter names: cls_token [1,1,D] (cls only), pos_embed [1,T,D], patch_embed.proj.{weight [D,C,P,P],
 // bias}, blocks.{i}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight, bias}, norm.*, head.*.
 // Init as timm/DeiT: trunc-normal(.02) for Linear weights, pos_embed, cls_token and (unlike timm, which
 // keeps torch's conv default) the patch_embed weight; zero biases; LayerNorm 1 and 0.
-import { cat, defaultGenerator, F, type DType, type Generator, type Tensor } from '../engine/index.js';
-import { countViTParameters, numTokens, validateViTConfig, type Pool, type ViTConfig } from './configs.js';
+import { cat, checkOptions, defaultGenerator, type DType, type Generator, type Tensor } from '../engine/index.js';
+import { countViTParameters, numTokens, validateViTConfig, type ViTConfig } from './configs.js';
 import { Module, ModuleList } from './module.js';
-import { Block, blockForward, type BlockParams, type MlpModule } from './layers/block.js';
+import { Block, type MlpModule } from './layers/block.js';
+import { Dropout } from './layers/dropout.js';
 import { LayerNorm } from './layers/layernorm.js';
-import { Linear, linear } from './layers/linear.js';
-import { PatchEmbed, patchEmbedForward } from './layers/patch-embed.js';
+import { Linear } from './layers/linear.js';
+import { PatchEmbed } from './layers/patch-embed.js';
 import { truncNormalInit } from './layers/init.js';
-
-export interface EmbedParams {
-  'patch_embed.proj.weight': Tensor;
-  'patch_embed.proj.bias': Tensor;
-  /** Only with 'cls' pooling. */
-  cls_token?: Tensor;
-  pos_embed: Tensor;
-}
-
-export interface HeadParams {
-  'norm.weight': Tensor;
-  'norm.bias': Tensor;
-  /** Absent when numClasses is 0. */
-  'head.weight'?: Tensor;
-  'head.bias'?: Tensor;
-}
-
-export interface RunConfig {
-  training?: boolean;
-  generator?: Generator;
-}
-
-/** images [B, C, H, W] → tokens [B, T, D]: patch embedding, class token, position embedding, dropout. */
-export function embedForward(images: Tensor, p: EmbedParams, cfg: { pool: Pool; dropRate?: number } & RunConfig): Tensor {
-  let x = patchEmbedForward(images, p['patch_embed.proj.weight'], p['patch_embed.proj.bias']);
-  if (cfg.pool === 'cls') {
-    const cls = p.cls_token;
-    if (!cls) throw new Error("embedForward: 'cls' pooling needs a cls_token");
-    const [b, , d] = x.shape;
-    x = cat([cls.expand(b, 1, d), x], 1);
-  }
-  x = x.add(p.pos_embed);
-  return F.dropout(x, cfg.dropRate ?? 0, cfg.training ?? false, cfg.generator ?? defaultGenerator);
-}
-
-/** tokens [B, T, D] → logits [B, classes] (or pooled features [B, D] without a head). */
-export function headForward(x: Tensor, p: HeadParams, cfg: { pool: Pool; lnEps: number }): Tensor {
-  const norm = (t: Tensor) => F.layerNorm(t, t.dim(-1), p['norm.weight'], p['norm.bias'], cfg.lnEps);
-  // LayerNorm is per token, so with 'cls' pooling normalising token 0 alone is the same math, T times cheaper
-  const pooled = cfg.pool === 'cls' ? norm(x.select(1, 0)) : norm(x).mean(1);
-  return p['head.weight'] ? linear(pooled, p['head.weight'], p['head.bias']) : pooled;
-}
-
-/** The whole forward on plain tensors; `blocks[i]` holds block i's tensors by block-relative name. */
-export function vitForward(images: Tensor, shared: EmbedParams & HeadParams, blocks: readonly BlockParams[], cfg: ViTConfig & RunConfig): Tensor {
-  let x = embedForward(images, shared, cfg);
-  const rates = dropPathRates({ depth: blocks.length, dropPathRate: cfg.dropPathRate });
-  blocks.forEach((p, i) => {
-    x = blockForward(x, p, {
-      numHeads: cfg.numHeads, eps: cfg.lnEps, training: cfg.training, dropPath: rates[i], dropRate: cfg.dropRate, generator: cfg.generator,
-    });
-  });
-  return headForward(x, shared, cfg);
-}
 
 /** Stochastic-depth rate per block, rising linearly from 0 to dropPathRate (torch.linspace, as timm). */
 export function dropPathRates(cfg: Pick<ViTConfig, 'depth' | 'dropPathRate'>): number[] {
@@ -110,6 +52,7 @@ export interface ViTOptions {
 export class VisionTransformer extends Module {
   readonly config: ViTConfig;
   readonly patchEmbed: PatchEmbed;
+  readonly posDrop: Dropout;
   clsToken: Tensor | null;
   posEmbed: Tensor;
   readonly blocks: ModuleList<Module & { forward(x: Tensor): Tensor }>;
@@ -118,8 +61,10 @@ export class VisionTransformer extends Module {
   readonly head: Linear | null;
   readonly generator: Generator;
 
-  constructor(config: ViTConfig, options: ViTOptions = {}) {
+  /** Missing config keys take timm's defaults (TIMM_VIT_DEFAULTS). */
+  constructor(config: Partial<ViTConfig>, options: ViTOptions = {}) {
     super();
+    checkOptions('VisionTransformer', options, ['dtype', 'generator', 'mlpFactory', 'blockFactory']);
     this.config = validateViTConfig({ ...config }, 'VisionTransformer');
     const { embedDim: d, depth, numHeads, mlpRatio, qkvBias, lnEps, dropRate, numClasses, pool } = this.config;
     const dtype = options.dtype ?? 'float32';
@@ -130,6 +75,7 @@ export class VisionTransformer extends Module {
     this.clsToken = pool === 'cls' ? this.registerParameter('cls_token', truncNormalInit([1, 1, d], init)) : null;
     this.posEmbed = this.registerParameter('pos_embed', truncNormalInit([1, numTokens(this.config), d], init));
     this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({ ...this.config, ...init }));
+    this.posDrop = this.registerModule('pos_drop', new Dropout(dropRate ?? 0, generator));
     const rates = dropPathRates(this.config);
     const hiddenDim = Math.floor(d * mlpRatio);
     this.blocks = this.registerModule('blocks', new ModuleList());
@@ -139,25 +85,9 @@ export class VisionTransformer extends Module {
         ...init, numHeads, mlpRatio, qkvBias, eps: lnEps, dropPath: rates[i], dropRate, mlp: options.mlpFactory?.(ctx),
       }));
     }
-    this.norm = this.registerModule('norm', new LayerNorm(d, { ...init, eps: lnEps }));
+    // timm's fc_norm holds the same LayerNorm under another name (its `norm` is then Identity, without parameters)
+    this.norm = this.registerModule(this.config.fcNorm ? 'fc_norm' : 'norm', new LayerNorm(d, { ...init, eps: lnEps }));
     this.head = numClasses > 0 ? this.registerModule('head', new Linear(d, numClasses, init)) : null;
-  }
-
-  embedParams(): EmbedParams {
-    const p: EmbedParams = {
-      'patch_embed.proj.weight': this.patchEmbed.proj.weight, 'patch_embed.proj.bias': this.patchEmbed.proj.bias, pos_embed: this.posEmbed,
-    };
-    if (this.clsToken) p.cls_token = this.clsToken;
-    return p;
-  }
-
-  headParams(): HeadParams {
-    const p: HeadParams = { 'norm.weight': this.norm.weight, 'norm.bias': this.norm.bias };
-    if (this.head) {
-      p['head.weight'] = this.head.weight;
-      if (this.head.bias) p['head.bias'] = this.head.bias;
-    }
-    return p;
   }
 
   /** images [B, C, H, W] → tokens after the last block [B, T, D] (before the final norm). */
@@ -166,21 +96,32 @@ export class VisionTransformer extends Module {
     if (images.ndim !== 4 || images.dim(1) !== inChans || images.dim(2) !== imgSize || images.dim(3) !== imgSize) {
       throw new Error(`VisionTransformer: expected images [B, ${inChans}, ${imgSize}, ${imgSize}], got ${JSON.stringify(images.shape)}`);
     }
-    let x = embedForward(images, this.embedParams(), { ...this.config, training: this.training, generator: this.generator });
+    let x = this.patchEmbed.forward(images);
+    if (this.clsToken) {
+      const [b, , d] = x.shape;
+      x = cat([this.clsToken.expand(b, 1, d), x], 1);
+    }
+    x = this.posDrop.forward(x.add(this.posEmbed));
     for (const block of this.blocks) x = block.forward(x);
     return x;
   }
 
-  /** images [B, C, H, W] → logits [B, numClasses] (pooled features [B, D] when numClasses is 0). */
-  forward(images: Tensor): Tensor {
-    return headForward(this.forwardFeatures(images), this.headParams(), this.config);
+  /** tokens [B, T, D] → logits [B, numClasses] (pooled features [B, D] without a head). */
+  forwardHead(x: Tensor): Tensor {
+    // LayerNorm is per token, so with 'cls' pooling normalising token 0 alone is the same math, T times cheaper
+    const { pool, fcNorm } = this.config;
+    const pooled = pool === 'cls' ? this.norm.forward(x.select(1, 0)) : fcNorm ? this.norm.forward(x.mean(1)) : this.norm.forward(x).mean(1);
+    return this.head ? this.head.forward(pooled) : pooled;
   }
 
-  /** Block i's tensors by block-relative name (standard blocks only), e.g. for TLEG's analysis. */
-  blockParams(i: number): BlockParams {
-    const out: Record<string, Tensor> = {};
-    for (const [name, t] of this.blocks.at(i).namedParameters()) out[name] = t;
-    return out as unknown as BlockParams;
+  /** images [B, C, H, W] → logits [B, numClasses] (pooled features [B, D] when numClasses is 0). */
+  forward(images: Tensor): Tensor {
+    return this.forwardHead(this.forwardFeatures(images));
+  }
+
+  /** Block i's tensors by block-relative name (`attn.qkv.weight`, ...), e.g. for TLEG's analysis. */
+  blockParams(i: number): Record<string, Tensor> {
+    return Object.fromEntries(this.blocks.at(i).namedParameters());
   }
 
   /** Parameter count by formula for the standard model of a config (no allocation). */

@@ -1,14 +1,16 @@
 // The auxiliary net (Aux-Net): a ViT whose blocks own no weights. It holds only the learngene pairs
-// (θ_B, θ_A) and the shared tensors; each forward computes block i's weights as θ_B + (i/L)·θ_A, so the
-// loss's gradient reaches θ_A and θ_B through the expansion:
+// (θ_B, θ_A) and the shared tensors; each forward computes block i's weights as θ_B + (i/L)·θ_A and runs
+// a VisionTransformer of depth L on them (functionalCall), so the loss's gradient reaches θ_A and θ_B
+// through the expansion:
 //   ∂ℓ/∂θ_B = Σ_i ∂ℓ/∂W_i,   ∂ℓ/∂θ_A = Σ_i (i/L) ∂ℓ/∂W_i.
+import { checkOptions } from '../engine/index.js';
 import { defaultGenerator, type DType, type Generator, type Tensor } from '../engine/index.js';
 import { validateViTConfig, type ViTConfig } from '../model/configs.js';
-import { dropPathRates, embedForward, headForward, type EmbedParams } from '../model/vit.js';
+import { functionalCall } from '../model/functional-call.js';
+import { VisionTransformer } from '../model/vit.js';
 import { LayerNorm } from '../model/layers/layernorm.js';
 import { Linear } from '../model/layers/linear.js';
 import { PatchEmbed } from '../model/layers/patch-embed.js';
-import { blockForward, type BlockParams } from '../model/layers/block.js';
 import { truncNormalInit } from '../model/layers/init.js';
 import { Module } from '../model/module.js';
 import { blockAt, defaultCoefficients } from './expand.js';
@@ -47,9 +49,15 @@ export class AuxNet extends Module {
   readonly segments: number;
   readonly config: ViTConfig;
   readonly generator: Generator;
+  /**
+   * The ViT the forward runs. Not registered (its tensors are not the Aux-Net's parameters): every tensor
+   * it owns is replaced on each call by the shared parameters and the expanded blocks.
+   */
+  private readonly body: VisionTransformer;
 
   constructor(config: ViTConfig, options: AuxNetOptions = {}) {
     super();
+    checkOptions('AuxNet', options, ['generator', 'dtype', 'segments']);
     this.segments = options.segments ?? 1;
     if (!Number.isSafeInteger(this.segments) || this.segments < 1) throw new Error(`AuxNet: segments must be a positive integer, got ${this.segments}`);
     const generator = (this.generator = options.generator ?? defaultGenerator);
@@ -69,6 +77,10 @@ export class AuxNet extends Module {
     }
     this.norm = this.registerModule('norm', new LayerNorm(d, { ...init, eps: c.lnEps }));
     this.head = this.registerModule('head', new Linear(d, c.numClasses, init));
+    // The body's dropout and drop path draw from the Aux-Net's generator; its unused initial values must not.
+    const state = generator.getState();
+    this.body = new VisionTransformer(c, init);
+    generator.setState(state);
   }
 
   /** θ_B by block tensor name (the live parameters; looked up each time, so module.to() is followed). */
@@ -95,23 +107,17 @@ export class AuxNet extends Module {
   }
 
   /**
-   * The forward with given (θ_B, θ_A) in place of the parameters (same math; used to check gradients).
-   * Embedding, blocks and head are the functions VisionTransformer runs, so a descendant expanded at the
-   * same depth gives the same logits.
+   * The forward with given (θ_B, θ_A) in place of the parameters (used to check gradients). It runs a
+   * VisionTransformer's own forward, so a descendant expanded at the same depth gives the same logits.
    */
   forwardWithPairs(images: Tensor, base: Record<string, Tensor>, slope: Record<string, Tensor>): Tensor {
-    const c = this.config, run = { training: this.training, generator: this.generator };
-    const embed: EmbedParams = {
-      'patch_embed.proj.weight': this.patch_embed.proj.weight, 'patch_embed.proj.bias': this.patch_embed.proj.bias, pos_embed: this.pos_embed,
-    };
-    if (this.cls_token) embed.cls_token = this.cls_token;
-    let x = embedForward(images, embed, { ...c, ...run });
-    const rates = dropPathRates(c), coefficients = defaultCoefficients(c.depth);
-    for (let i = 0; i < c.depth; i++) {
-      const block = blockAt(base, slope, coefficients[i], this.segments) as unknown as BlockParams;
-      x = blockForward(x, block, { numHeads: c.numHeads, eps: c.lnEps, dropPath: rates[i], dropRate: c.dropRate, ...run });
-    }
-    return headForward(x, { 'norm.weight': this.norm.weight, 'norm.bias': this.norm.bias, 'head.weight': this.head.weight, 'head.bias': this.head.bias ?? undefined }, c);
+    const params = new Map<string, Tensor>();
+    for (const [name, t] of this.namedParameters()) if (!name.startsWith('learngene.')) params.set(name, t);
+    defaultCoefficients(this.config.depth).forEach((coefficient, i) => {
+      for (const [name, w] of Object.entries(blockAt(base, slope, coefficient, this.segments))) params.set(`blocks.${i}.${name}`, w);
+    });
+    if (this.body.training !== this.training) this.body.train(this.training);
+    return functionalCall(this.body, params, images);
   }
 
   /** The shared tensors by timm name (detached views of the parameters). */

@@ -1,9 +1,24 @@
-// Line charts as plain SVG text (no dependency): axes with ticks, one polyline per series, a legend.
+// Line charts as plain SVG text (no dependency): axes with ticks, one polyline per series with its markers,
+// a legend, and a title over the whole figure.
+export type Marker = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross' | 'star';
+
 export interface Series {
   name: string;
   points: Array<[number, number]>;
   color: string;
-  dashed?: boolean;
+  /** An SVG stroke-dasharray, e.g. '6,3'; solid when absent. */
+  dash?: string;
+  marker?: Marker;
+}
+
+/** One legend line: a short stroke (colour, dash) and/or a marker, then the label. */
+export interface LegendEntry {
+  label: string;
+  color: string;
+  dash?: string;
+  marker?: Marker;
+  /** Leave out the stroke (a marker-only entry). */
+  noLine?: boolean;
 }
 
 export interface ChartSpec {
@@ -13,11 +28,17 @@ export interface ChartSpec {
   xIntegers?: boolean;
   yLabel: string;
   series: Series[];
+  /** The legend, when it should not be one entry per series (e.g. colour = method, marker = depth). */
+  legend?: LegendEntry[];
+  /** Legend entries per row. */
+  legendColumns?: number;
   width?: number;
   height?: number;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+export const MARKERS: readonly Marker[] = ['circle', 'square', 'triangle', 'diamond', 'cross', 'star'];
+export const DASHES: readonly (string | undefined)[] = [undefined, '7,3', '2,3', '8,3,2,3', '12,4'];
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -32,10 +53,34 @@ export function niceTicks(lo: number, hi: number, count = 5, integers = false): 
   return ticks;
 }
 
+/** A marker of radius about r centred at (x, y), filled with `color` (white-edged so overlapping ones stay readable). */
+export function markerSvg(marker: Marker, x: number, y: number, color: string, r = 3.5): string {
+  const f = (v: number): string => v.toFixed(1);
+  const style = `fill="${color}" stroke="white" stroke-width="0.8"`;
+  switch (marker) {
+    case 'circle': return `<circle cx="${f(x)}" cy="${f(y)}" r="${r}" ${style}/>`;
+    case 'square': return `<rect x="${f(x - r)}" y="${f(y - r)}" width="${2 * r}" height="${2 * r}" ${style}/>`;
+    case 'triangle': return `<polygon points="${f(x)},${f(y - 1.2 * r)} ${f(x + 1.1 * r)},${f(y + 0.8 * r)} ${f(x - 1.1 * r)},${f(y + 0.8 * r)}" ${style}/>`;
+    case 'diamond': return `<polygon points="${f(x)},${f(y - 1.3 * r)} ${f(x + 1.3 * r)},${f(y)} ${f(x)},${f(y + 1.3 * r)} ${f(x - 1.3 * r)},${f(y)}" ${style}/>`;
+    case 'cross': return `<path d="M${f(x - r)},${f(y - r)}L${f(x + r)},${f(y + r)}M${f(x - r)},${f(y + r)}L${f(x + r)},${f(y - r)}" stroke="${color}" stroke-width="2"/>`;
+    case 'star': {
+      const pts = Array.from({ length: 10 }, (_, k) => {
+        const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 === 0 ? 1.4 * r : 0.6 * r;
+        return `${f(x + rr * Math.cos(a))},${f(y + rr * Math.sin(a))}`;
+      });
+      return `<polygon points="${pts.join(' ')}" ${style}/>`;
+    }
+  }
+}
+
+const dashAttr = (dash: string | undefined): string => (dash ? ` stroke-dasharray="${dash}"` : '');
+
 /** One chart as an SVG <g> element of the given size, placed at (x, y). */
 export function chartGroup(spec: ChartSpec, x = 0, y = 0): string {
   const width = spec.width ?? 480, height = spec.height ?? 320;
-  const left = 56, right = 12, top = 28, bottom = 44 + 16 * Math.ceil(spec.series.length / 3);
+  const legend: LegendEntry[] = spec.legend ?? spec.series.map((s) => ({ label: s.name, color: s.color, dash: s.dash, marker: s.marker }));
+  const columns = spec.legendColumns ?? 3;
+  const left = 56, right = 12, top = 28, bottom = 44 + 16 * Math.ceil(legend.length / columns);
   const pw = width - left - right, ph = height - top - bottom;
   const all = spec.series.flatMap((s) => s.points).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
@@ -60,25 +105,29 @@ export function chartGroup(spec: ChartSpec, x = 0, y = 0): string {
   }
   out.push(`<text x="${left + pw / 2}" y="${top + ph + 32}" text-anchor="middle">${esc(spec.xLabel)}</text>`);
   out.push(`<text transform="translate(14,${top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`);
-  spec.series.forEach((s, i) => {
+  for (const s of spec.series) {
     const pts = s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
-    const dash = s.dashed ? ' stroke-dasharray="5,3"' : '';
     if (pts.length > 1) {
-      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map(([a, b]) => `${sx(a).toFixed(1)},${sy(b).toFixed(1)}`).join(' ')}"/>`);
+      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.8"${dashAttr(s.dash)} points="${pts.map(([a, b]) => `${sx(a).toFixed(1)},${sy(b).toFixed(1)}`).join(' ')}"/>`);
     }
-    for (const [a, b] of pts) out.push(`<circle cx="${sx(a).toFixed(1)}" cy="${sy(b).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
-    const lx = left + (i % 3) * (pw / 3), ly = top + ph + 48 + 16 * Math.floor(i / 3);
-    out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 18}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${dash}/>`);
-    out.push(`<text x="${lx + 22}" y="${ly}">${esc(s.name)}</text>`);
+    for (const [a, b] of pts) out.push(markerSvg(s.marker ?? 'circle', sx(a), sy(b), s.color));
+  }
+  legend.forEach((e, i) => {
+    const lx = left + (i % columns) * (pw / columns), ly = top + ph + 48 + 16 * Math.floor(i / columns);
+    if (!e.noLine) out.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 24}" y2="${ly - 4}" stroke="${e.color}" stroke-width="1.8"${dashAttr(e.dash)}/>`);
+    if (e.marker) out.push(markerSvg(e.marker, lx + 12, ly - 4, e.color));
+    out.push(`<text x="${lx + 30}" y="${ly}">${esc(e.label)}</text>`);
   });
   out.push('</g>');
   return out.join('\n');
 }
 
-/** Several charts side by side in one SVG document. */
-export function chartsSvg(specs: ChartSpec[]): string {
-  const w = specs.reduce((a, s) => a + (s.width ?? 480), 0), h = Math.max(...specs.map((s) => s.height ?? 320));
+/** Several charts side by side in one SVG document, under an optional title naming the whole figure. */
+export function chartsSvg(specs: ChartSpec[], title?: string): string {
+  const head = title ? 30 : 0;
+  const w = specs.reduce((a, s) => a + (s.width ?? 480), 0), h = head + Math.max(...specs.map((s) => s.height ?? 320));
   let x = 0;
-  const groups = specs.map((s) => { const g = chartGroup(s, x, 0); x += s.width ?? 480; return g; });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">\n<rect width="100%" height="100%" fill="white"/>\n${groups.join('\n')}\n</svg>\n`;
+  const groups = specs.map((s) => { const g = chartGroup(s, x, head); x += s.width ?? 480; return g; });
+  const titleSvg = title ? `<text x="${w / 2}" y="21" text-anchor="middle" font-family="sans-serif" font-size="15" font-weight="bold">${esc(title)}</text>\n` : '';
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">\n<rect width="100%" height="100%" fill="white"/>\n${titleSvg}${groups.join('\n')}\n</svg>\n`;
 }

@@ -1,11 +1,22 @@
 #!/usr/bin/env node
 // `tleg` / `npm start`: the whole TLEG experiment (teacher → Aux-Net → descendants → baselines → report).
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setBackend, type GpuMode } from '../engine/index.js';
 import { runPipeline } from './pipeline.js';
 import { MODELS, PRESETS, type DatasetName, type ModelName, type Preset, type PresetName } from './presets.js';
 import type { DataSource } from './data.js';
+import { CliError, fail } from './commands/cli-error.js';
+
+export { CliError };
+
+/** `tleg <command> ...`: each command in its own module, loaded only when named. */
+const COMMANDS: Record<string, () => Promise<(argv: string[], print: (line: string) => void) => number>> = {
+  expand: async () => (await import('./commands/expand.js')).runExpand,
+  fit: async () => (await import('./commands/fit.js')).runFit,
+  inspect: async () => (await import('./commands/inspect.js')).runInspect,
+};
 
 export const HELP = `tleg: run the TLEG experiment (Transformer as Linear Expansion of learnGene, AAAI 2024)
 
@@ -18,6 +29,7 @@ export const HELP = `tleg: run the TLEG experiment (Transformer as Linear Expans
 Rerunning the same command skips finished stages and resumes an interrupted one from its checkpoint.
 
 Usage: tleg [options]            (npm start -- [options])
+       tleg expand | fit | inspect ...   learngenes and timm checkpoints (tleg <command> --help)
 
   --preset NAME      tiny | quick | full (default quick: ≤ 15 min on 2 cores; full: ≤ 2 h; tiny: seconds, for CI)
   --dataset NAME     mnist | fashion-mnist | synthetic | PATH to an IDX image file (default: the preset's)
@@ -42,12 +54,6 @@ export interface CliOptions {
   teacherFile?: string;
   quiet: boolean;
 }
-
-function fail(message: string): never {
-  throw new CliError(message);
-}
-
-export class CliError extends Error {}
 
 const int = (flag: string, v: string, min: number): number => {
   if (!/^-?\d+$/.test(v) || Number(v) < min) fail(`${flag}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
@@ -125,6 +131,11 @@ async function selectBackend(name: 'cpu' | 'gpujs'): Promise<void> {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    const command = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+    if (command) return (await command())(argv.slice(1), (line) => { process.stdout.write(`${line}\n`); });
+    if (argv[0] !== undefined && !argv[0].startsWith('-')) {
+      fail(`unknown command ${JSON.stringify(argv[0])}; expected ${Object.keys(COMMANDS).join(', ')}, or flags for the experiment (see --help)`);
+    }
     const options = parseCli(argv);
     if (options === null) {
       process.stdout.write(HELP);
@@ -142,8 +153,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (bin or `node dist/tleg/cli.js`), not when imported by a test.
-if (process.argv[1] && /cli\.js$/.test(process.argv[1])) {
+/** True when Node was started on this file: `node dist/tleg/cli.js`, or `tleg` through node_modules/.bin's symlink. */
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Run when executed directly, not when imported by a test.
+if (isEntryPoint()) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
     process.stderr.write(`tleg: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;

@@ -6,6 +6,7 @@
 // With K = 1 the two agree. With K = the ancestry depth every ancestry layer sits on its own segment start,
 // so the Aux-Net trains K free blocks and a deeper descendant repeats each (stage-wise sharing).
 // Coefficients outside [0, 1) extrapolate the line: beyond the paper, experimental.
+import { checkOptions } from '../engine/index.js';
 import { noGrad, type Tensor } from '../engine/index.js';
 import type { ViTConfig } from '../model/configs.js';
 import { VisionTransformer, type ViTOptions } from '../model/vit.js';
@@ -50,6 +51,7 @@ export interface ExpandOptions {
  * Every tensor is a fresh copy, detached from the gene.
  */
 export function expandLearngene(gene: Learngene, depth: number, options: ExpandOptions = {}): Record<string, Tensor> {
+  checkOptions('expandLearngene', options, ['coefficients', 'numClasses']);
   checkLearngene(gene, 'expandLearngene');
   const coefficients = options.coefficients ?? defaultCoefficients(depth);
   if (coefficients.length !== depth) {
@@ -95,6 +97,7 @@ export interface DescendantOptions extends ViTOptions {
  * With a different numClasses in `config` the head keeps its fresh (timm) initialisation.
  */
 export function initDescendant(gene: Learngene, depth: number, config: Partial<ViTConfig> = {}, options: DescendantOptions = {}): VisionTransformer {
+  checkOptions('initDescendant', options, ['coefficients', 'dtype', 'generator', 'mlpFactory', 'blockFactory']);
   const cfg = descendantConfig(gene, depth, config);
   const dtype = options.dtype ?? Object.values(gene.base)[0]?.dtype ?? 'float32';
   const model = new VisionTransformer(cfg, { ...options, dtype });

@@ -4,7 +4,7 @@
 // Block i of a net with L blocks uses θ_B + (i / L) · θ_A (TLEG, Xia et al., AAAI 2024).
 // Piecewise-linear genes (experimental, beyond the paper) carry K segments: base and slope get a leading
 // axis of size K and segment k covers x ∈ [k/K, (k+1)/K) (see expand.ts).
-import { tensor, zeros, ones, type Generator, type Tensor, type DType } from '../engine/index.js';
+import { sameShape, tensor, zeros, ones, type Generator, type Tensor, type DType } from '../engine/index.js';
 import { truncNormalInit } from '../model/layers/init.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from '../model/io/index.js';
 import { validateViTConfig, type ViTConfig } from '../model/configs.js';
@@ -161,7 +161,7 @@ export function checkLearngene(gene: Learngene, where: string): void {
       const t = got[name];
       const shape = [...prefix, ...shape0];
       if (t === undefined) throw new Error(`${where}: ${kind} tensor "${name}" is missing (config ${describeConfig(gene.config)})`);
-      if (t.shape.join() !== shape.join()) {
+      if (!sameShape(t.shape, shape)) {
         throw new Error(`${where}: ${kind} tensor "${name}" has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for config ${describeConfig(gene.config)}`);
       }
     }

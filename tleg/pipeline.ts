@@ -13,6 +13,7 @@ import { DataLoader } from '../model/data/loader.js';
 import { DistillationLoss, crossEntropyLoss } from '../model/losses.js';
 import type { LossFn } from '../model/train/trainer.js';
 import { readSafetensors, writeFileAtomic } from '../model/io/index.js';
+import { logLine } from '../model/train/progress.js';
 import { VisionTransformer } from '../model/vit.js';
 import { AuxNet } from './aux-net.js';
 import { initDescendant } from './expand.js';
@@ -69,7 +70,7 @@ function loadTeacherFile(path: string, numClasses: number, fallbackHeads: number
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<ReportInput> {
-  const print = o.print ?? ((line: string) => console.log(line));
+  const print = o.print ?? logLine;
   const p = o.preset;
   checkManifest(o);
   manualSeed(o.seed);

@@ -1,6 +1,6 @@
 // The experiment's report: a markdown table per depth, the storage and training-cost comparison, and an
 // SVG with accuracy vs depth and accuracy vs training steps.
-import { chartsSvg, PALETTE, type Series } from './chart.js';
+import { chartsSvg, DASHES, MARKERS, PALETTE, type LegendEntry, type Marker, type Series } from './chart.js';
 
 /** What one training stage leaves behind (stage-dir/result.json). */
 export interface StageResult {
@@ -109,26 +109,52 @@ export function reportMarkdown(input: ReportInput): string {
   return lines.join('\n');
 }
 
+/** The figure's title: the data set, the preset and the seed(s) the numbers come from. */
+export function chartTitle(input: ReportInput): string {
+  const st = input.settings;
+  const seeds = st['seeds'] ?? st['seed'];
+  const parts = [
+    st['dataset'] !== undefined ? `${st['dataset']}` : undefined,
+    st['preset'] !== undefined ? `preset ${st['preset']}` : undefined,
+    seeds !== undefined ? `${String(seeds).includes(',') ? 'seeds' : 'seed'} ${seeds}` : undefined,
+  ].filter((p): p is string => p !== undefined);
+  return parts.length > 0 ? `TLEG vs training from scratch: ${parts.join(', ')}` : input.title;
+}
+
+/**
+ * Accuracy vs depth, and accuracy vs training steps for every run. One colour per method in both panels
+ * (TLEG, scratch on the same budget, scratch on k× the budget); in the steps panel the depth is the marker
+ * and the line style, so curves of one method at several depths stay apart where they overlap.
+ */
 export function reportSvg(input: ReportInput): string {
   const depths = depthsOf(input);
-  const line = (list: StageResult[]): Array<[number, number]> => depths.flatMap((d) => {
-    const r = byDepth(list, d);
-    return r ? [[d, 100 * r.accuracy] as [number, number]] : [];
-  });
-  const byDepthSeries: Series[] = [
-    { name: 'TLEG', color: PALETTE[0], points: line(input.descendants) },
-    { name: 'scratch', color: PALETTE[1], points: line(input.scratch), dashed: true },
-    { name: `scratch ${input.scratchMultiplier}×`, color: PALETTE[2], points: line(input.scratchLong), dashed: true },
+  const k = input.scratchMultiplier;
+  const methods = [
+    { label: 'TLEG (learngene init)', short: 'TLEG', color: PALETTE[0], runs: input.descendants },
+    { label: 'scratch, same budget', short: 'scratch', color: PALETTE[1], runs: input.scratch },
+    { label: `scratch, ${k}× budget`, short: `scratch ${k}×`, color: PALETTE[2], runs: input.scratchLong },
   ];
-  const curves: Series[] = [];
-  depths.forEach((d, i) => {
-    const color = PALETTE[i % PALETTE.length];
-    const t = byDepth(input.descendants, d), l = byDepth(input.scratchLong, d);
-    if (t) curves.push({ name: `TLEG d${d}`, color, points: t.curve.map((p) => [p.step, 100 * p.accuracy]) });
-    if (l) curves.push({ name: `scratch ${input.scratchMultiplier}× d${d}`, color, dashed: true, points: l.curve.map((p) => [p.step, 100 * p.accuracy]) });
-  });
+  const byDepthSeries: Series[] = methods.map((m) => ({
+    name: m.label, color: m.color, marker: 'circle',
+    points: depths.flatMap((d) => {
+      const r = byDepth(m.runs, d);
+      return r ? [[d, 100 * r.accuracy] as [number, number]] : [];
+    }),
+  }));
+  const style = (i: number): { marker: Marker; dash: string | undefined } => ({ marker: MARKERS[i % MARKERS.length], dash: DASHES[i % DASHES.length] });
+  const curves: Series[] = methods.flatMap((m) => depths.flatMap((d, i) => {
+    const r = byDepth(m.runs, d);
+    return r ? [{ name: `${m.short} d${d}`, color: m.color, ...style(i), points: r.curve.map((p) => [p.step, 100 * p.accuracy] as [number, number]) }] : [];
+  }));
+  const stepsLegend: LegendEntry[] = [
+    ...methods.map((m) => ({ label: m.label, color: m.color })),
+    ...depths.map((d, i) => ({ label: `depth ${d}`, color: '#555', ...style(i) })),
+  ];
   return chartsSvg([
-    { title: 'Accuracy vs depth', xLabel: 'depth (blocks)', xIntegers: true, yLabel: 'top-1 accuracy (%)', series: byDepthSeries },
-    { title: 'Accuracy vs training steps', xLabel: 'fine-tune / training steps', xIntegers: true, yLabel: 'top-1 accuracy (%)', series: curves, width: 560 },
-  ]);
+    { title: 'Accuracy vs depth', xLabel: 'depth (blocks)', xIntegers: true, yLabel: 'top-1 accuracy (%)', series: byDepthSeries, height: 380, legendColumns: 2 },
+    {
+      title: 'Accuracy vs training steps', xLabel: 'fine-tune / training steps', xIntegers: true, yLabel: 'top-1 accuracy (%)',
+      series: curves, legend: stepsLegend, legendColumns: 3, width: 600, height: 380,
+    },
+  ], chartTitle(input));
 }

@@ -28,7 +28,7 @@ export function findPython(repoRoot: string): { python: string } | { missing: st
   return { missing: `no python with numpy (${tried.join('; ')})` };
 }
 
-function runPython(python: string, script: string, input: string): Promise<string> {
+export function runPython(python: string, script: string, input: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '', err = '';

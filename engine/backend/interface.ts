@@ -1,6 +1,6 @@
 // The backend interface: the small set of kernels every backend answers for. Ops (engine/ops) are
 // written against these; a backend that claims a kernel must implement it or `tsc` fails.
-import type { TypedArray } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import type { Layout } from '../layout.js';
 
 /** A typed array read through a layout (strides may be 0 for broadcast, or permuted). */
@@ -12,7 +12,7 @@ export interface View {
 export type UnaryOp =
   | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'reciprocal' | 'square'
   | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf' | 'gelu' | 'geluTanh'
-  | 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad' | 'isNonFinite';
+  | 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad';
 
 export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
@@ -54,10 +54,11 @@ export interface Kernels<R = void> {
   scatterAdd(src: View, axis: number, index: View, out: TypedArray, outShape: readonly number[]): R;
 }
 
-export type KernelName = keyof Kernels;
-
 export type SyncKernels = Kernels<void>;
 export type AsyncKernels = Kernels<void | Promise<void>>;
+
+/** The kernels a backend claims, each required: a backend that claims a kernel it lacks fails `tsc`. */
+export type ClaimedKernels<C extends keyof Kernels> = { readonly [K in C]: AsyncKernels[K] };
 
 /** A backend: a full kernel set (cpu) or a partial one that falls back to cpu for the rest. */
 export interface Backend {
@@ -67,5 +68,12 @@ export interface Backend {
   readonly kernels: Partial<AsyncKernels>;
   /** What the backend runs on, for reports (e.g. 'gpu.js webgpu'). */
   describe(): string;
+  /**
+   * Allocation hook: an array for a new storage from the backend's own memory (the cpu backend puts large
+   * float32 storages in wasm memory, where its kernels use them without copies), or null for an ordinary array.
+   */
+  alloc?(dtype: DType, length: number): TypedArray | null;
+  /** Takes back an array from `alloc`; false (and nothing done) for any other array. */
+  free?(a: TypedArray): boolean;
   dispose?(): void;
 }

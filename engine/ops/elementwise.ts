@@ -4,7 +4,8 @@ import { isFloat, promoteTypes, type DType } from '../dtype.js';
 import { broadcastShapes, expandLayout, shapeStr } from '../layout.js';
 import type { BinaryOp, UnaryOp } from '../backend/interface.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { defineOp, notDifferentiable, type Op } from './op.js';
+import { notDifferentiable, type Op } from './op.js';
+import type { Binary, CompareOp, Rule, RuleOf, Rules, Unary } from './table.js';
 import { sumToShape } from './reduce.js';
 import { cast } from './movement.js';
 
@@ -24,7 +25,7 @@ function sameDevice(op: string, a: Tensor, b: Tensor): void {
 
 // ---- unary ------------------------------------------------------------------------------------------
 
-export type PublicUnary = Exclude<UnaryOp, 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad' | 'isNonFinite'>;
+export type PublicUnary = Exclude<UnaryOp, 'reluGrad' | 'geluGrad' | 'geluTanhGrad' | 'erfGrad'>;
 
 /** Ops that accept int32 input (and keep it). */
 const INT_OK = new Set<UnaryOp>(['neg', 'abs', 'sign', 'square', 'relu']);
@@ -40,13 +41,13 @@ export function unaryForward(op: UnaryOp, x: Tensor): Tensor {
   return out;
 }
 
-const unaryOp = (name: PublicUnary, backward: (grad: Tensor, x: Tensor, y: Tensor) => Tensor | null): Op =>
-  defineOp({ name, forward: ([x]) => unaryForward(name, x), backward: (grad, { inputs, out }) => [backward(grad, inputs[0], out)] });
+const unaryOp = <P extends Exclude<PublicUnary, 'gelu'>>(name: P, backward: (grad: Tensor, x: Tensor, y: Tensor) => Tensor): RuleOf<Unary, P> =>
+  ({ name, kernels: ['unary'], forward: ([x]) => unaryForward(name, x), backward: (grad, { inputs, out }) => [backward(grad, inputs[0], out)] });
 
-export const UNARY_OPS: { [P in PublicUnary]: Op } = {
+export const UNARY_OPS: Rules<PublicUnary> = {
   neg: unaryOp('neg', (g) => g.neg()), //                                  d(-x) = -1
   abs: unaryOp('abs', (g, x) => g.mul(x.sign())), //                       d|x| = sign(x)
-  sign: defineOp({ name: 'sign', forward: ([x]) => unaryForward('sign', x), backward: notDifferentiable }),
+  sign: { name: 'sign', kernels: ['unary'], forward: ([x]) => unaryForward('sign', x), backward: notDifferentiable },
   exp: unaryOp('exp', (g, _x, y) => g.mul(y)), //                          d eˣ = eˣ
   log: unaryOp('log', (g, x) => g.div(x)), //                              d ln x = 1/x
   sqrt: unaryOp('sqrt', (g, _x, y) => g.div(y.mul(2))), //                 d √x = 1/(2√x)
@@ -59,12 +60,14 @@ export const UNARY_OPS: { [P in PublicUnary]: Op } = {
   sigmoid: unaryOp('sigmoid', (g, _x, y) => g.mul(y.mul(y.neg().add(1)))), // dσ = σ(1-σ)
   relu: unaryOp('relu', (g, x) => g.mul(unaryForward('reluGrad', x))), //  d relu = [x > 0]
   erf: unaryOp('erf', (g, x) => g.mul(unaryForward('erfGrad', x))), //     d erf = 2/√π e^{-x²}
-  gelu: unaryOp('gelu', (g, x) => binaryForward('geluBackward', g, x)), //  d xΦ(x) = Φ(x) + xφ(x), times g in one kernel
+  // d xΦ(x) = Φ(x) + xφ(x), times g in one kernel
+  gelu: { name: 'gelu', kernels: ['unary', 'binary'], forward: ([x]) => unaryForward('gelu', x), backward: (g, { inputs: [x] }) => [binaryForward('geluBackward', g, x)] },
   geluTanh: unaryOp('geluTanh', (g, x) => g.mul(unaryForward('geluTanhGrad', x))), // see special.ts
 };
 
 export function unary(op: PublicUnary, x: Tensor): Tensor {
-  return apply(UNARY_OPS[op], [x], undefined);
+  const rule: Op<undefined, undefined, readonly [Tensor]> = UNARY_OPS[op];
+  return apply(rule, [x], undefined);
 }
 
 // ---- binary -----------------------------------------------------------------------------------------
@@ -91,9 +94,10 @@ export function binaryForward(op: BinaryOp, a: Tensor, b: Tensor, outDType?: DTy
   return out;
 }
 
-const binaryOp = (name: Arith, backward: (grad: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null]): Op =>
-  defineOp({
+const binaryOp = <P extends Arith>(name: P, backward: (grad: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null]): RuleOf<Binary, P> =>
+  ({
     name,
+    kernels: ['binary'],
     forward: ([a, b]) => binaryForward(name, a, b),
     backward: (grad, { inputs: [a, b], out, needsGrad }) => {
       const [ga, gb] = backward(grad, a, b, out);
@@ -106,7 +110,7 @@ function tieMask(a: Tensor, b: Tensor, op: 'gt' | 'lt'): Tensor {
   return binaryForward(op, a, b, a.dtype === 'int32' ? 'float32' : promoteTypes(a.dtype, b.dtype)).add(binaryForward('eq', a, b, promoteTypes(a.dtype, b.dtype)).mul(0.5));
 }
 
-export const BINARY_OPS: { [P in Arith]: Op } = {
+export const BINARY_OPS: Rules<Arith> = {
   add: binaryOp('add', (g) => [g, g]), //                                  d(a+b) = (1, 1)
   sub: binaryOp('sub', (g) => [g, g.neg()]), //                            d(a-b) = (1, -1)
   mul: binaryOp('mul', (g, a, b) => [g.mul(b), g.mul(a)]), //              d(ab) = (b, a)
@@ -122,7 +126,8 @@ function binary(op: Arith, a: TensorLike, b: TensorLike): Tensor {
     if (!(b instanceof Tensor)) throw new Error(`${op}: expected at least one tensor`);
     a = toTensor(a, b);
   }
-  return apply(BINARY_OPS[op], [a, toTensor(b, a)], undefined);
+  const rule: Op<undefined, undefined, readonly [Tensor, Tensor]> = BINARY_OPS[op];
+  return apply(rule, [a, toTensor(b, a)], undefined);
 }
 
 export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', a, b);
@@ -133,21 +138,23 @@ export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', a, b)
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', a, b);
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('minimum', a, b);
 
-const compareOp: Op<{ op: BinaryOp }> = defineOp({
+export const compareOp: Rule<'compare'> = {
   name: 'compare',
+  kernels: ['binary'],
   forward: ([a, b], { op }) => binaryForward(op, a, b, 'int32'),
   backward: notDifferentiable,
-});
+};
 
 /** Comparisons give int32 0/1 masks. */
-export function compare(op: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', a: Tensor, b: TensorLike): Tensor {
+export function compare(op: CompareOp, a: Tensor, b: TensorLike): Tensor {
   return apply(compareOp, [a, toTensor(b, a)], { op });
 }
 
 // ---- where and clamp --------------------------------------------------------------------------------
 
-const whereOp: Op = defineOp({
+export const whereOp: Rule<'where'> = {
   name: 'where',
+  kernels: ['where'],
   forward: ([c, a, b]) => {
     sameDevice('where', a, b);
     sameDevice('where', c, a);
@@ -170,15 +177,16 @@ const whereOp: Op = defineOp({
       needsGrad[2] ? sumToShape(where(c, zero, grad), b.shape) : null,
     ];
   },
-});
+};
 
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const at = a instanceof Tensor ? a : toTensor(a, b instanceof Tensor ? b : cond.dtype === 'int32' ? Tensor.empty([], 'float32', cond.storage.device) : cond);
   return apply(whereOp, [cond, at, toTensor(b, at)], undefined);
 }
 
-const clampOp: Op<{ min: number | null; max: number | null }> = defineOp({
+export const clampOp: Rule<'clamp'> = {
   name: 'clamp',
+  kernels: ['binary'],
   forward: ([x], { min, max }) => {
     let y = x;
     if (min !== null) y = binaryForward('maximum', y, toTensor(min, y));
@@ -192,7 +200,7 @@ const clampOp: Op<{ min: number | null; max: number | null }> = defineOp({
     if (max !== null) mask = mask.mul(binaryForward('le', x, toTensor(max, x), grad.dtype));
     return [grad.mul(mask)];
   },
-});
+};
 
 export function clamp(x: Tensor, min: number | null, max: number | null): Tensor {
   if (min !== null && max !== null && min > max) throw new Error(`clamp: min ${min} is greater than max ${max}`);

@@ -1,13 +1,10 @@
 // Fused layer normalisation over the trailing `normalizedShape` dims, with its composed reference.
 import { apply } from '../autograd.js';
 import { isFloat, type TypedArray } from '../dtype.js';
-import { shapeStr } from '../layout.js';
+import { sameShape, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, type Op } from './op.js';
+import type { LayerNormInputs, Rule } from './table.js';
 import { contiguous } from './movement.js';
-
-interface LayerNormAttrs { cols: number; eps: number; hasWeight: boolean; hasBias: boolean }
-interface LayerNormSaved { mean: Tensor; rstd: Tensor }
 
 function flat(t: Tensor | undefined): TypedArray | null {
   if (!t) return null;
@@ -15,8 +12,9 @@ function flat(t: Tensor | undefined): TypedArray | null {
   return c.data.subarray(c.layout.offset, c.layout.offset + t.size) as TypedArray;
 }
 
-const layerNormOp: Op<LayerNormAttrs, LayerNormSaved> = defineOp({
+export const layerNormOp: Rule<'layerNorm'> = {
   name: 'layerNorm',
+  kernels: ['layerNorm', 'layerNormBackward'],
   forward: (inputs, { cols, eps, hasWeight, hasBias }) => {
     const x = inputs[0];
     const w = hasWeight ? inputs[1] : undefined;
@@ -39,30 +37,29 @@ const layerNormOp: Op<LayerNormAttrs, LayerNormSaved> = defineOp({
     const dx = Tensor.uninit(x.shape, x.dtype, dev);
     const dw = hasWeight && needsGrad[1] ? Tensor.uninit(w!.shape, x.dtype, dev) : null;
     const bIndex = hasWeight ? 2 : 1;
-    const db = hasBias && needsGrad[bIndex] ? Tensor.uninit(inputs[bIndex].shape, x.dtype, dev) : null;
+    const bias = inputs[bIndex];
+    const db = hasBias && bias && needsGrad[bIndex] ? Tensor.uninit(bias.shape, x.dtype, dev) : null;
     const xd = flat(x)!, wd = flat(w), gd = flat(grad)!;
     const [md, rd, dxd, dwd, dbd] = [mean.data_, rstd.data_, dx.data_, dw ? dw.data_ : null, db ? db.data_ : null];
     dev.run((k) => k.layerNormBackward(xd, wd, md, rd, gd, dxd, dwd, dbd, rows, cols));
-    const grads: (Tensor | null)[] = [dx];
-    if (hasWeight) grads.push(dw);
-    if (hasBias) grads.push(db);
-    return grads;
+    if (hasWeight) return hasBias ? [dx, dw, db] : [dx, dw];
+    return hasBias ? [dx, db] : [dx];
   },
-});
+};
 
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   if (!isFloat(x.dtype)) throw new Error(`layerNorm: expected a floating-point tensor, got ${x.dtype}`);
   const tail = x.shape.slice(x.ndim - ns.length);
-  if (ns.length > x.ndim || tail.join() !== ns.join()) {
+  if (ns.length > x.ndim || !sameShape(tail, ns)) {
     throw new Error(`layerNorm: normalizedShape ${shapeStr(ns)} does not match the trailing dimensions of the input ${shapeStr(x.shape)}`);
   }
   for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
-    if (p && p.shape.join() !== ns.join()) throw new Error(`layerNorm: ${name} has shape ${shapeStr(p.shape)}, expected ${shapeStr(ns)}`);
+    if (p && !sameShape(p.shape, ns)) throw new Error(`layerNorm: ${name} has shape ${shapeStr(p.shape)}, expected ${shapeStr(ns)}`);
     if (p && p.dtype !== x.dtype) throw new Error(`layerNorm: ${name} is ${p.dtype}, input is ${x.dtype}`);
   }
   if (!(eps >= 0)) throw new Error(`layerNorm: eps must be non-negative, got ${eps}`);
-  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const inputs: LayerNormInputs = weight ? (bias ? [x, weight, bias] : [x, weight]) : bias ? [x, bias] : [x];
   const cols = ns.reduce((a, b) => a * b, 1);
   return apply(layerNormOp, inputs, { cols, eps, hasWeight: !!weight, hasBias: !!bias });
 }

@@ -4,13 +4,14 @@ import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
 import { expandLayout, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, type Op } from './op.js';
+import type { LinearInputs, Rule } from './table.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
 import { transpose } from './movement.js';
 
-const linearOp: Op<{ hasBias: boolean }> = defineOp({
+export const linearOp: Rule<'linear'> = {
   name: 'linear',
+  kernels: ['matmul', 'binary'],
   forward: ([x, w, b], { hasBias }) => {
     const [rows, inF] = x.layout.shape;
     const outF = w.layout.shape[0];
@@ -19,7 +20,7 @@ const linearOp: Op<{ hasBias: boolean }> = defineOp({
     // Wᵀ read through strides: element (k, j) of Wᵀ is W[j, k]
     const wv = { data: w.view_().data, layout: { shape: [1, inF, outF], strides: [0, w.layout.strides[1], w.layout.strides[0]], offset: w.layout.offset } };
     const yd = y.data_;
-    const bv = hasBias ? { data: b.view_().data, layout: expandLayout('linear', b.layout, [rows, outF]) } : null;
+    const bv = hasBias && b ? { data: b.view_().data, layout: expandLayout('linear', b.layout, [rows, outF]) } : null;
     const yv = { data: yd, layout: y.layout };
     x.storage.device.run((k) => {
       const done = k.matmul(xv, wv, yd, 1, rows, outF, inF);
@@ -29,12 +30,12 @@ const linearOp: Op<{ hasBias: boolean }> = defineOp({
     return y;
   },
   // dx = G W;  dW = Gᵀ x;  db = Σ_rows G
-  backward: (grad, { inputs: [x, w], attrs: { hasBias }, needsGrad }) => [
-    needsGrad[0] ? matmul(grad, w) : null,
-    needsGrad[1] ? matmul(transpose(grad, 0, 1), x) : null,
-    hasBias && needsGrad[2] ? sum(grad, [0]) : null,
-  ],
-});
+  backward: (grad, { inputs: [x, w], attrs: { hasBias }, needsGrad }) => {
+    const dx = needsGrad[0] ? matmul(grad, w) : null;
+    const dw = needsGrad[1] ? matmul(transpose(grad, 0, 1), x) : null;
+    return hasBias ? [dx, dw, needsGrad[2] ? sum(grad, [0]) : null] : [dx, dw];
+  },
+};
 
 /** y = x Wᵀ + b for x of any rank ≥ 1 and W [out, in] (PyTorch's layout); leading dims fold into rows. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -50,7 +51,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (x.device !== weight.device || (bias && bias.device !== x.device)) throw new Error(`linear: tensors are on different devices (${x.device}, ${weight.device}${bias ? `, ${bias.device}` : ''})`);
   const lead = x.shape.slice(0, -1);
   const rows = x.reshape(-1, inF);
-  const inputs = bias ? [rows, weight, bias] : [rows, weight];
+  const inputs: LinearInputs = bias ? [rows, weight, bias] : [rows, weight];
   const y = apply(linearOp, inputs, { hasBias: !!bias });
   return x.ndim === 2 ? y : y.reshape([...lead, outF]);
 }

@@ -4,7 +4,7 @@ import { apply } from '../autograd.js';
 import { isFloat, promoteTypes } from '../dtype.js';
 import { broadcastShapes, expandLayout, reshapeLayout, shapeStr, type Layout } from '../layout.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, type Op } from './op.js';
+import type { Rule } from './table.js';
 import { sumToShape } from './reduce.js';
 import { cast, contiguous, transpose } from './movement.js';
 
@@ -20,8 +20,9 @@ function asBatch3(x: Tensor, batch: readonly number[]): { t: Tensor; layout: Lay
   return { t: copy, layout: { shape: [n, r, c], strides: [r * c, c, 1], offset: copy.layout.offset } };
 }
 
-const matmulOp: Op = defineOp({
+export const matmulOp: Rule<'matmul'> = {
   name: 'matmul',
+  kernels: ['matmul'],
   forward: ([a, b]) => {
     const [M, K] = a.layout.shape.slice(-2);
     const N = b.layout.shape[b.ndim - 1];
@@ -41,7 +42,7 @@ const matmulOp: Op = defineOp({
     needsGrad[0] ? sumToShape(matmul(grad, transpose(b, -2, -1)), a.shape) : null,
     needsGrad[1] ? sumToShape(matmul(transpose(a, -2, -1), grad), b.shape) : null,
   ],
-});
+};
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (!(b instanceof Tensor)) throw new Error('matmul: expected a Tensor as the right operand');

@@ -4,19 +4,20 @@ import { apply } from '../autograd.js';
 import { isFloat, type DType } from '../dtype.js';
 import { getDevice, Storage, type DeviceName } from '../device.js';
 import {
-  contiguousLayout, expandLayout, inferShape, isContiguous, normAxis, permuteLayout, reshapeLayout, shapeStr, sliceLayout, type Layout,
+  contiguousLayout, expandLayout, inferShape, isContiguous, normAxis, permuteLayout, reshapeLayout, sameShape, shapeStr, sliceLayout, type Layout,
 } from '../layout.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, type Op } from './op.js';
+import type { Rule } from './table.js';
 import { sumToShape } from './reduce.js';
 
 // ---- views ------------------------------------------------------------------------------------------
 
-const viewOp: Op<{ layout: Layout }> = defineOp({
+export const viewOp: Rule<'view'> = {
   name: 'view',
+  kernels: [],
   forward: ([x], { layout }) => x.withLayout(layout),
   backward: (grad, { inputs: [x] }) => [grad.reshape(x.shape)], // a reshape's adjoint is the inverse reshape
-});
+};
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x.size, shape, x.shape);
@@ -43,15 +44,16 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(x, [...shape.slice(0, s), shape.slice(s, e + 1).reduce((a, b) => a * b, 1), ...shape.slice(e + 1)]);
 }
 
-const permuteOp: Op<{ dims: number[] }> = defineOp({
+export const permuteOp: Rule<'permute'> = {
   name: 'permute',
+  kernels: [],
   forward: ([x], { dims }) => x.withLayout(permuteLayout('permute', x.layout, dims)),
   backward: (grad, { attrs: { dims } }) => {
     const inverse = new Array<number>(dims.length);
     dims.forEach((d, i) => { inverse[d] = i; });
     return [permute(grad, inverse)];
   },
-});
+};
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const norm = permuteLayout('permute', x.layout, dims) && dims.map((d) => normAxis('permute', d, x.ndim));
@@ -68,11 +70,12 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, dims);
 }
 
-const expandOp: Op<{ shape: number[] }> = defineOp({
+export const expandOp: Rule<'expand'> = {
   name: 'expand',
+  kernels: [],
   forward: ([x], { shape }) => x.withLayout(expandLayout('expand', x.layout, shape)),
   backward: (grad, { inputs: [x] }) => [sumToShape(grad, x.shape)], // broadcasting's adjoint is a sum
-});
+};
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
@@ -81,7 +84,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`expand: sizes must be non-negative integers (-1 only keeps an existing dimension), got ${shapeStr(shape)} for a tensor of shape ${shapeStr(x.shape)}`);
   }
   expandLayout('expand', x.layout, target);
-  if (target.join() === x.shape.join()) return x;
+  if (sameShape(target, x.shape)) return x;
   return apply(expandOp, [x], { shape: target });
 }
 
@@ -99,8 +102,9 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   return reshape(x, shape);
 }
 
-const sliceOp: Op<{ axis: number; start: number; length: number; step: number }> = defineOp({
+export const sliceOp: Rule<'slice'> = {
   name: 'slice',
+  kernels: ['copy'],
   forward: ([x], { axis, start, length, step }) => x.withLayout(sliceLayout(x.layout, axis, start, length, step)),
   // the adjoint of taking a slice: place the gradient into zeros of the input's shape
   backward: (grad, { inputs: [x], attrs: { axis, start, length, step } }) => {
@@ -108,7 +112,7 @@ const sliceOp: Op<{ axis: number; start: number; length: number; step: number }>
     copyInto(grad, z.view_().data, sliceLayout(z.layout, axis, start, length, step), grad.storage.device.name);
     return [z];
   },
-});
+};
 
 /** Elements [start, end) with a step along axis; negative bounds count from the end, as Python. */
 export function slice(x: Tensor, axis: number, start = 0, end?: number, step = 1): Tensor {
@@ -171,15 +175,16 @@ function copyInto(src: Tensor, dst: ReturnType<Tensor['view_']>['data'], layout:
   getDevice(device).run((k) => k.copy(sv, { data: dst, layout }));
 }
 
-const copyOp: Op<{ dtype: DType }> = defineOp({
+export const copyOp: Rule<'copy'> = {
   name: 'copy',
+  kernels: ['copy'],
   forward: ([x], { dtype }) => {
     const out = Tensor.uninit(x.shape, dtype, x.storage.device);
     copyInto(x, out.data_, out.layout, x.device);
     return out;
   },
   backward: (grad, { inputs: [x] }) => [isFloat(x.dtype) ? (grad.dtype === x.dtype ? grad : cast(grad, x.dtype)) : null], // d copy = 1
-});
+};
 
 export function contiguous(x: Tensor): Tensor {
   if (isContiguous(x.layout)) return x;
@@ -195,14 +200,15 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   return apply(copyOp, [x], { dtype });
 }
 
-const toDeviceOp: Op<{ device: DeviceName }> = defineOp({
+export const toDeviceOp: Rule<'to'> = {
   name: 'to',
+  kernels: [],
   forward: ([x], { device }) => {
     const src = x.toTypedArray(); // throws if x is still being computed asynchronously
     return new Tensor(new Storage(getDevice(device), src), contiguousLayout(x.shape));
   },
   backward: (grad, { inputs: [x] }) => [toDevice(grad, x.device)],
-});
+};
 
 export function toDevice(x: Tensor, device: DeviceName): Tensor {
   if (x.device === device) return x;
@@ -218,8 +224,9 @@ export function assignInto(dst: Tensor, src: Tensor): void {
   dst.storage.device.run((k) => k.copy(sv, dv));
 }
 
-const catOp: Op<{ axis: number }> = defineOp({
+export const catOp: Rule<'cat'> = {
   name: 'cat',
+  kernels: ['copy'],
   forward: (xs, { axis }) => {
     const shape = xs[0].shape;
     shape[axis] = xs.reduce((n, t) => n + t.layout.shape[axis], 0);
@@ -232,7 +239,7 @@ const catOp: Op<{ axis: number }> = defineOp({
     return out;
   },
   backward: (grad, { inputs, attrs: { axis } }) => split(grad, inputs.map((t) => t.layout.shape[axis]), axis), // d cat = slices
-});
+};
 
 export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error('cat: expected a non-empty list of tensors');
@@ -253,13 +260,14 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error('stack: expected a non-empty list of tensors');
   const a = normAxis('stack', axis, tensors[0].ndim + 1);
   tensors.forEach((t, i) => {
-    if (t.shape.join() !== tensors[0].shape.join()) throw new Error(`stack: tensor ${i} has shape ${shapeStr(t.shape)}, tensor 0 has ${shapeStr(tensors[0].shape)}`);
+    if (!sameShape(t.shape, tensors[0].shape)) throw new Error(`stack: tensor ${i} has shape ${shapeStr(t.shape)}, tensor 0 has ${shapeStr(tensors[0].shape)}`);
   });
   return cat(tensors.map((t) => unsqueeze(t, a)), a);
 }
 
-const gatherOp: Op<{ axis: number }> = defineOp({
+export const gatherOp: Rule<'gather'> = {
   name: 'gather',
+  kernels: ['gather', 'scatterAdd'],
   forward: ([x, index], { axis }) => {
     const out = Tensor.uninit(index.shape, x.dtype, x.storage.device);
     const xv = x.view_(), iv = index.view_(), o = out.data_;
@@ -273,10 +281,27 @@ const gatherOp: Op<{ axis: number }> = defineOp({
     grad.storage.device.run((k) => k.scatterAdd(gv, axis, iv, o, x.shape));
     return [z, null];
   },
-});
+};
 
 function checkIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new Error(`${op}: index must be an int32 tensor, got ${index.dtype}`);
+}
+
+/**
+ * Every index in [0, size), as PyTorch (no wrapping of negatives). O(index.size), cheap beside the gather.
+ * An index still being computed on an asynchronous device is checked by the kernel when it runs.
+ */
+function checkIndexRange(op: string, index: Tensor, axis: number, x: Tensor): void {
+  if (!index.storage.device.settled) return;
+  const size = x.layout.shape[axis];
+  const values = index.isContiguous() ? index.storage.data : index.toTypedArray();
+  const start = index.isContiguous() ? index.offset : 0;
+  for (let i = start; i < start + index.size; i++) {
+    const k = values[i];
+    if (k < 0 || k >= size) {
+      throw new Error(`${op}: index ${k} is out of range for dimension ${axis} of size ${size} (input ${shapeStr(x.shape)}); expected 0 <= index < ${size} (negative indices do not wrap)`);
+    }
+  }
 }
 
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
@@ -285,6 +310,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   if (index.ndim !== x.ndim || index.shape.some((d, i) => i !== a && d > x.layout.shape[i])) {
     throw new Error(`gather: index of shape ${shapeStr(index.shape)} does not fit input ${shapeStr(x.shape)} along axis ${a} (same rank, and no larger outside the axis)`);
   }
+  checkIndexRange('gather', index, a, x);
   return apply(gatherOp, [x, index], { axis: a });
 }
 
@@ -292,15 +318,17 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | readonly nu
   const a = normAxis('indexSelect', axis, x.ndim);
   if (!(index instanceof Tensor)) {
     const size = x.layout.shape[a];
-    const bad = index.find((i) => !Number.isInteger(i) || i < -size || i >= size);
-    if (bad !== undefined) throw new Error(`indexSelect: index ${bad} is out of range for dimension ${a} of size ${size} (shape ${shapeStr(x.shape)})`);
+    const bad = index.find((i) => !Number.isInteger(i) || i < 0 || i >= size);
+    if (bad !== undefined) throw new Error(`indexSelect: index ${bad} is out of range for dimension ${a} of size ${size} (shape ${shapeStr(x.shape)}); expected 0 <= index < ${size} (negative indices do not wrap)`);
   }
   const idx = index instanceof Tensor ? index : Tensor.fromArray(Int32Array.from(index), [index.length], x.storage.device);
   checkIndex('indexSelect', idx);
   if (idx.ndim !== 1) throw new Error(`indexSelect: index must be 1-D, got shape ${shapeStr(idx.shape)}`);
+  if (index instanceof Tensor) checkIndexRange('indexSelect', idx, a, x);
   const outShape = x.shape;
   outShape[a] = idx.layout.shape[0];
   const lifted = reshape(idx, outShape.map((d, i) => (i === a ? d : 1)));
-  return gather(x, a, expand(lifted, outShape));
+  // checked above on the 1-D index: gather's own check would read the expanded copy
+  return apply(gatherOp, [x, expand(lifted, outShape)], { axis: a });
 }
 

@@ -4,8 +4,15 @@ import type { Tensor } from '../tensor.js';
 
 export const notDifferentiable: unique symbol = Symbol('notDifferentiable');
 
-export interface BackwardContext<A, S> {
-  readonly inputs: readonly Tensor[];
+/**
+ * One gradient per input, in input order (null where none flows): for a tuple of inputs a tuple of the same
+ * length, so a backward that returns too few or too many fails `tsc`. Untyped inputs (a user's defineOp without
+ * a tuple type) give a plain list, which autograd checks at run time.
+ */
+export type Grads<In extends readonly Tensor[]> = { readonly [K in keyof In]: Tensor | null };
+
+export interface BackwardContext<A, S, In extends readonly Tensor[] = readonly Tensor[]> {
+  readonly inputs: In;
   readonly out: Tensor;
   readonly attrs: A;
   readonly saved: S;
@@ -14,23 +21,16 @@ export interface BackwardContext<A, S> {
 }
 
 /** Returns one gradient per input (null where none flows); `grad` is the upstream gradient. */
-export type BackwardFn<A, S> = (grad: Tensor, ctx: BackwardContext<A, S>) => readonly (Tensor | null)[];
+export type BackwardFn<A, S, In extends readonly Tensor[] = readonly Tensor[]> = (grad: Tensor, ctx: BackwardContext<A, S, In>) => NoInfer<Grads<In>>;
 
-export interface Op<A = undefined, S = undefined> {
+/** `In`, the inputs: a tuple type (readonly [Tensor, Tensor]) makes the gradient count a compile-time check. */
+export interface Op<A = undefined, S = undefined, In extends readonly Tensor[] = readonly Tensor[]> {
   readonly name: string;
   /** Computes the output from the inputs; may return [out, saved] to keep extra values for backward. */
-  forward(inputs: readonly Tensor[], attrs: A): Tensor | readonly [Tensor, S];
-  readonly backward: BackwardFn<A, S> | typeof notDifferentiable;
+  forward(inputs: In, attrs: A): Tensor | readonly [Tensor, S];
+  readonly backward: BackwardFn<A, S, In> | typeof notDifferentiable;
 }
 
-export function defineOp<A = undefined, S = undefined>(op: Op<A, S>): Op<A, S> {
+export function defineOp<A = undefined, S = undefined, In extends readonly Tensor[] = readonly Tensor[]>(op: Op<A, S, In>): Op<A, S, In> {
   return op;
-}
-
-export interface GraphNode {
-  readonly op: Op<any, any>;
-  readonly inputs: readonly Tensor[];
-  attrs: unknown;
-  saved: unknown;
-  freed: boolean;
 }

@@ -1,13 +1,12 @@
 // Reductions over any axes, with keepdim. The backward of a reduction broadcasts the gradient back.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
-import { normAxes, normAxis, shapeStr } from '../layout.js';
+import { normAxes, normAxis, sameShape, shapeStr } from '../layout.js';
 import { noGrad } from '../grad-mode.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, notDifferentiable, type Op } from './op.js';
+import { notDifferentiable } from './op.js';
+import type { ReduceAttrs, Rule, Rules } from './table.js';
 import { where } from './elementwise.js';
-
-interface ReduceAttrs { axes: number[]; keepdim: boolean }
 
 function reducedShape(shape: readonly number[], axes: readonly number[], keepdim: boolean): number[] {
   return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
@@ -23,7 +22,7 @@ function reduceForward(op: 'sum' | 'max' | 'min', x: Tensor, { axes, keepdim }: 
 
 /** Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting). */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.shape.join() === shape.join()) return g;
+  if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.layout.shape[i] !== 1)) axes.push(i);
@@ -37,23 +36,24 @@ function spread(grad: Tensor, x: Tensor, axes: readonly number[], keepdim: boole
   return kept.expand(x.shape);
 }
 
-export const sumOp: Op<ReduceAttrs> = defineOp({
+export const sumOp: Rule<'sum'> = {
   name: 'sum',
+  kernels: ['reduce'],
   forward: ([x], attrs) => reduceForward('sum', x, attrs),
   backward: (grad, { inputs: [x], attrs }) => [spread(grad, x, attrs.axes, attrs.keepdim)], // d Σx = 1
-});
+};
 
-const extremumOps: Record<'max' | 'min', Op<ReduceAttrs>> = {
-  max: defineOp({ name: 'max', forward: ([x], a) => reduceForward('max', x, a), backward: (g, c) => extremumBackward(g, c.inputs[0], c.out, c.attrs) }),
-  min: defineOp({ name: 'min', forward: ([x], a) => reduceForward('min', x, a), backward: (g, c) => extremumBackward(g, c.inputs[0], c.out, c.attrs) }),
+export const extremumOps: Rules<'max' | 'min'> = {
+  max: { name: 'max', kernels: ['reduce'], forward: ([x], a) => reduceForward('max', x, a), backward: (g, c) => [extremumBackward(g, c.inputs[0], c.out, c.attrs)] },
+  min: { name: 'min', kernels: ['reduce'], forward: ([x], a) => reduceForward('min', x, a), backward: (g, c) => [extremumBackward(g, c.inputs[0], c.out, c.attrs)] },
 };
 
 // d max = [x = max] / count(x = max): ties share the gradient evenly
-function extremumBackward(grad: Tensor, x: Tensor, y: Tensor, { axes, keepdim }: ReduceAttrs): Tensor[] {
+function extremumBackward(grad: Tensor, x: Tensor, y: Tensor, { axes, keepdim }: ReduceAttrs): Tensor {
   const yk = spread(y, x, axes, keepdim);
   const mask = x.eq(yk).to(x.dtype);
   const count = sum(mask, axes, true);
-  return [spread(grad, x, axes, keepdim).mul(mask).div(count)];
+  return spread(grad, x, axes, keepdim).mul(mask).div(count);
 }
 
 export function sum(x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
@@ -70,11 +70,13 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
 export function extremum(op: 'max' | 'min', x: Tensor, axes?: number | readonly number[], keepdim = false): Tensor {
   const ax = normAxes(op, axes, x.ndim);
   for (const a of ax) if (x.layout.shape[a] === 0) throw new Error(`${op}: cannot reduce over the empty axis ${a} of ${shapeStr(x.shape)}`);
-  return apply(extremumOps[op], [x], { axes: ax, keepdim });
+  const rule: Rule<'max' | 'min'> = extremumOps[op];
+  return apply(rule, [x], { axes: ax, keepdim });
 }
 
-const argOp: Op<{ op: 'argmax' | 'argmin'; axis: number; keepdim: boolean }> = defineOp({
-  name: 'argmax',
+export const argOp: Rule<'argReduce'> = {
+  name: 'argReduce',
+  kernels: ['argReduce'],
   forward: ([x], { op, axis, keepdim }) => {
     const out = Tensor.uninit(reducedShape(x.layout.shape, [axis], keepdim), 'int32', x.storage.device);
     const xv = x.view_();
@@ -83,7 +85,7 @@ const argOp: Op<{ op: 'argmax' | 'argmin'; axis: number; keepdim: boolean }> = d
     return out;
   },
   backward: notDifferentiable,
-});
+};
 
 /** Index of the first maximum (minimum) along `axis`, or over the flattened tensor when axis is undefined. */
 export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis?: number, keepdim = false): Tensor {

@@ -3,7 +3,7 @@ import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
 import { normAxis, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, type Op } from './op.js';
+import type { Rule } from './table.js';
 import { contiguous, transpose } from './movement.js';
 
 /** Moves `axis` last (a view), runs fn over contiguous rows, and moves it back. */
@@ -12,10 +12,9 @@ function overLastAxis(x: Tensor, axis: number, fn: (rows: Tensor) => Tensor): Te
   return transpose(fn(transpose(x, axis, -1)), axis, -1);
 }
 
-interface RowAttrs { log: boolean }
-
-const softmaxOp: Op<RowAttrs> = defineOp({
+export const softmaxOp: Rule<'softmax'> = {
   name: 'softmax',
+  kernels: ['softmax', 'softmaxBackward'],
   forward: ([x], { log }) => {
     const xc = contiguous(x);
     const cols = x.ndim === 0 ? 1 : x.layout.shape[x.ndim - 1];
@@ -35,7 +34,7 @@ const softmaxOp: Op<RowAttrs> = defineOp({
     out.storage.device.run((k) => k.softmaxBackward(yd, gd.data.subarray(gd.layout.offset) as typeof o, o, rows, cols, log));
     return [dx];
   },
-});
+};
 
 function rowOp(name: string, x: Tensor, axis: number, log: boolean): Tensor {
   if (!isFloat(x.dtype)) throw new Error(`${name}: expected a floating-point tensor, got int32 of shape ${shapeStr(x.shape)}`);

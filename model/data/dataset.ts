@@ -1,4 +1,5 @@
 // Datasets of labelled images: random access to one example, channel-first (C, H, W).
+import { checkOptions } from '../../engine/index.js';
 import type { ImageDataset } from './mnist.js';
 
 export interface Example {
@@ -39,6 +40,7 @@ export class ArrayImageDataset implements Dataset {
   private readonly imageSize: number;
 
   constructor(source: Omit<ImageDataset, 'name' | 'labels'> & { name?: string; labels: ArrayLike<number> }, options: ArrayImageDatasetOptions = {}) {
+    checkOptions('ArrayImageDataset', options, ['layout']);
     const { images, labels, n, channels, height, width, classes } = source;
     const where = `ArrayImageDataset${source.name ? ` ${JSON.stringify(source.name)}` : ''}`;
     for (const [k, v] of Object.entries({ n, channels, height, width, classes })) {

@@ -5,10 +5,11 @@
 // (6000 a class), so that is the split we take: 60000 train / 10000 test, 6000 / 1000 per class.
 // Within a split, images are interleaved by class (label of example k is k mod 10), so any prefix
 // (`limit`) is class-balanced.
+import { checkOptions } from '../../engine/index.js';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { checkSplit, takeFirst, type ImageDataset, type LoadOptions, type Split } from './mnist.js';
+import { dataPackageDir } from './data-package.js';
 
 const PIXELS = 28 * 28;
 const CLASSES = 10;
@@ -108,7 +109,7 @@ export function parseFashionMnistClassFile(bytes: Uint8Array, source: string): {
 }
 
 export function fashionMnistDataDir(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('fashion-mnist/package.json')), 'src', 'clothes');
+  return join(dataPackageDir('fashion-mnist', '^1.1.0', '149 MB', 'fashionMnistDataDir'), 'src', 'clothes');
 }
 
 let cache: Record<Split, ImageDataset> | undefined;
@@ -141,6 +142,7 @@ function loadBothSplits(): Record<Split, ImageDataset> {
 
 /** Fashion-MNIST, 28x28 grey, 10 classes (FASHION_MNIST_CLASS_NAMES); 60000 train / 10000 test. Cached per process. */
 export function loadFashionMnist(options: LoadOptions = {}): ImageDataset {
+  checkOptions('loadFashionMnist', options, ['split', 'limit']);
   const split = checkSplit(options.split ?? 'train', 'loadFashionMnist');
   cache ??= loadBothSplits();
   return takeFirst(cache[split], options.limit, 'loadFashionMnist');

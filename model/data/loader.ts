@@ -4,6 +4,7 @@
 // Reproducibility: epoch e's order comes from a generator seeded by (seed, e), and batch b's augmentation
 // from one seeded by (seed, e, b). Nothing depends on earlier batches, so `batches(e, b)` can resume a run
 // in the middle of an epoch and produce exactly what an uninterrupted run would have.
+import { checkOptions } from '../../engine/index.js';
 import { Generator, Tensor, getDefaultDevice, type DeviceName } from '../../engine/index.js';
 import type { Dataset } from './dataset.js';
 
@@ -78,6 +79,7 @@ export class DataLoader implements Iterable<Batch> {
   private readonly byteTable: Float32Array[];
 
   constructor(readonly dataset: Dataset, options: DataLoaderOptions) {
+    checkOptions('DataLoader', options, ['batchSize', 'shuffle', 'seed', 'dropLast', 'normalize', 'augment', 'device']);
     const { batchSize, shuffle = false, seed = 0, dropLast = false, normalize, augment = {}, device = getDefaultDevice() } = options;
     if (!Number.isSafeInteger(batchSize) || batchSize <= 0) throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isSafeInteger(seed)) throw new Error(`DataLoader: seed must be an integer, got ${seed}`);

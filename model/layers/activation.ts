@@ -19,3 +19,6 @@ export class SiLU extends Module {
     return x.mul(x.sigmoid());
   }
 }
+
+/** A module usable as an activation (or any tensor-to-tensor piece): forward(x) → Tensor. */
+export type ActivationModule = Module & { forward(x: Tensor): Tensor };

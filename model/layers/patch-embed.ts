@@ -5,22 +5,6 @@ import { Module } from '../module.js';
 import { checkPositiveInt, constantInit, truncNormalInit, type InitOptions } from './init.js';
 import { linear } from './linear.js';
 
-/**
- * images [B, C, H, W] → tokens [B, (H/P)(W/P), D], row-major over the patch grid (conv + flatten(2) +
- * transpose(1, 2) in timm). weight [D, C, P, P], bias [D].
- */
-export function patchEmbedForward(images: Tensor, weight: Tensor, bias: Tensor | null | undefined): Tensor {
-  const [d, c, p] = weight.shape;
-  if (images.ndim !== 4 || images.dim(1) !== c || images.dim(2) % p !== 0 || images.dim(3) % p !== 0) {
-    throw new Error(`patchEmbed: expected images [B, ${c}, H, W] with H and W divisible by the patch size ${p}, got ${JSON.stringify(images.shape)}`);
-  }
-  const [b, , h, w] = images.shape;
-  const gh = h / p, gw = w / p;
-  // [B, C, gh, P, gw, P] → [B, gh, gw, C, P, P] → rows of one patch each (the only copy)
-  const patches = images.reshape(b, c, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5).reshape(b * gh * gw, c * p * p);
-  return linear(patches, weight.reshape(d, c * p * p), bias).reshape(b, gh * gw, d);
-}
-
 export interface PatchEmbedOptions extends InitOptions {
   imgSize: number;
   patchSize: number;
@@ -49,7 +33,7 @@ export class PatchEmbed extends Module {
     if (images.ndim !== 4 || images.dim(2) !== imgSize || images.dim(3) !== imgSize) {
       throw new Error(`PatchEmbed: expected images [B, ${this.options.inChans}, ${imgSize}, ${imgSize}], got ${JSON.stringify(images.shape)}`);
     }
-    return patchEmbedForward(images, this.proj.weight, this.proj.bias);
+    return this.proj.forward(images);
   }
 }
 
@@ -70,7 +54,19 @@ export class PatchProjection extends Module {
     this.bias = this.registerParameter('bias', constantInit([embedDim], 0, options));
   }
 
+  /**
+   * images [B, C, H, W] → tokens [B, (H/P)(W/P), D], row-major over the patch grid (conv + flatten(2) +
+   * transpose(1, 2) in timm).
+   */
   forward(images: Tensor): Tensor {
-    return patchEmbedForward(images, this.weight, this.bias);
+    const [d, c, p] = this.weight.shape;
+    if (images.ndim !== 4 || images.dim(1) !== c || images.dim(2) % p !== 0 || images.dim(3) % p !== 0) {
+      throw new Error(`patchEmbed: expected images [B, ${c}, H, W] with H and W divisible by the patch size ${p}, got ${JSON.stringify(images.shape)}`);
+    }
+    const [b, , h, w] = images.shape;
+    const gh = h / p, gw = w / p;
+    // [B, C, gh, P, gw, P] → [B, gh, gw, C, P, P] → rows of one patch each (the only copy)
+    const patches = images.reshape(b, c, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5).reshape(b * gh * gw, c * p * p);
+    return linear(patches, this.weight.reshape(d, c * p * p), this.bias).reshape(b, gh * gw, d);
   }
 }

@@ -2,6 +2,7 @@
 //   t ← t + 1;  g ← g + λθ (Adam)  or  θ ← θ(1 − ηλ) (AdamW)
 //   m ← β1 m + (1 − β1) g;   v ← β2 v + (1 − β2) g²
 //   θ ← θ − η/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)
+import { checkOptions } from '../../engine/index.js';
 import type { Tensor } from '../../engine/index.js';
 import { Optimizer, bufferView, type BaseHyper, type HostView, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
 
@@ -28,6 +29,7 @@ export class Adam extends Optimizer<AdamHyper> {
       eps: options.eps ?? 1e-8,
       weightDecay: options.weightDecay ?? (decoupled ? 1e-2 : 0),
     });
+    checkOptions(name, options, ['lr', 'betas', 'eps', 'weightDecay']);
     this.decoupled = decoupled;
   }
 

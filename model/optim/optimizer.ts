@@ -2,7 +2,7 @@
 // Subclasses implement `updateHost` (fused loops over cpu arrays) and `updateTensor` (tensor ops, any
 // device), one parameter at a time; they keep their buffers in `state`. A step allocates nothing that
 // outlives it: the tensor path runs inside scope(), and zeroGrad disposes the gradients.
-import { Tensor, keep, noGrad, scope, type TypedArray } from '../../engine/index.js';
+import { Tensor, keep, noGrad, sameShape, scope, type TypedArray } from '../../engine/index.js';
 
 /** What a caller passes for one group: the tensors plus any hyperparameter that overrides the defaults. */
 export interface ParamGroupInput {
@@ -147,7 +147,7 @@ export abstract class Optimizer<H extends BaseHyper> {
       for (const [k, v] of Object.entries(st)) {
         if (typeof v === 'number') { copy[k] = v; continue; }
         if (!(v instanceof Tensor)) throw new Error(`${where}: parameter ${key}: state "${k}" must be a number or a Tensor`);
-        if (v.shape.join() !== p.shape.join()) {
+        if (!sameShape(v.shape, p.shape)) {
           throw new Error(`${where}: parameter ${key}: state "${k}" has shape [${v.shape}], the parameter [${p.shape}]`);
         }
         const buf = this.buffer(p);

@@ -2,6 +2,7 @@
 // of the group's base lr η₀ (its lr when the schedule was created, kept as `initialLr`):
 //   warmup-cosine: t < W: η_w + (η₀ − η_w)·t/W;  else η_min + ½(η₀ − η_min)(1 + cos(π·min(1, (t − W)/(T − W))))
 //   step decay:    η₀ · γ^⌊t / S⌋
+import { checkOptions } from '../../engine/index.js';
 import type { BaseHyper, Optimizer } from './optimizer.js';
 
 export interface ScheduleState {
@@ -81,6 +82,7 @@ export class WarmupCosineSchedule extends LrSchedule {
 
   constructor(optimizer: Optimizer<BaseHyper>, options: WarmupCosineOptions) {
     super(optimizer);
+    checkOptions('WarmupCosineSchedule', options, ['warmupSteps', 'totalSteps', 'minLr', 'warmupStartLr']);
     const { warmupSteps, totalSteps, minLr = 0, warmupStartLr = 0 } = options;
     if (!Number.isSafeInteger(warmupSteps) || warmupSteps < 0) throw new Error(`WarmupCosineSchedule: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
     if (!Number.isSafeInteger(totalSteps) || totalSteps < warmupSteps) {
@@ -117,6 +119,7 @@ export class StepDecaySchedule extends LrSchedule {
 
   constructor(optimizer: Optimizer<BaseHyper>, options: StepDecayOptions) {
     super(optimizer);
+    checkOptions('StepDecaySchedule', options, ['stepSize', 'gamma']);
     const { stepSize, gamma = 0.1 } = options;
     if (!Number.isSafeInteger(stepSize) || stepSize <= 0) throw new Error(`StepDecaySchedule: stepSize must be an integer > 0, got ${stepSize}`);
     if (!(gamma > 0)) throw new Error(`StepDecaySchedule: gamma must be > 0, got ${gamma}`);

@@ -1,6 +1,7 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay, as torch.optim.SGD.
 //   g ← g + λθ;   b ← g (first step)  or  b ← μ b + (1 − τ) g
 //   d ← g + μ b (Nesterov)  or  d ← b;   θ ← θ − η d
+import { checkOptions } from '../../engine/index.js';
 import type { Tensor } from '../../engine/index.js';
 import { Optimizer, bufferView, type BaseHyper, type HostView, type ParamGroup, type ParamGroupInput, type ParamState } from './optimizer.js';
 
@@ -27,6 +28,7 @@ export class SGD extends Optimizer<SgdHyper> {
       nesterov: options.nesterov ?? false,
       weightDecay: options.weightDecay ?? 0,
     });
+    checkOptions('SGD', options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay']);
   }
 
   protected override checkHyper(group: ParamGroup<SgdHyper>, index: number): void {

@@ -12,7 +12,8 @@ import type { BaseHyper, Optimizer } from '../optim/optimizer.js';
 import type { LrSchedule } from '../optim/schedules.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointParts, type TrainingPosition } from './checkpoint.js';
 import { countCorrect, MetricsLog, RunningMean, Throughput } from './metrics.js';
-import { createReporter } from './progress.js';
+import { createReporter, type ProgressReporter } from './progress.js';
+import { checkOptions as checkOptionKeys } from '../../engine/index.js';
 
 /** The loss of one batch: `loss` is minimised; its other Tensor fields (e.g. base, distill) are logged. */
 export type LossFn = (logits: Tensor, labels: Tensor, images: Tensor, teacherLogits?: Tensor) => { loss: Tensor };
@@ -46,6 +47,8 @@ export interface FitOptions {
   clipGradNorm?: number;
   /** Progress bar on a terminal, a line per epoch otherwise; false for silence. Default true. */
   log?: boolean;
+  /** Where progress goes instead (e.g. createReporter(true, writer) for another writer); `log` is then unused. */
+  reporter?: ProgressReporter;
   /** Stop once the global step count reaches this (counted across resumes). */
   maxSteps?: number;
   /** Write a metrics line every this many steps (default 10; epoch ends and evaluations always). */
@@ -104,7 +107,13 @@ function defaultGenerators(model: Module): Generator[] {
   return own instanceof Generator && own !== defaultGenerator ? [own, defaultGenerator] : [defaultGenerator];
 }
 
+const FIT_KEYS = [
+  'epochs', 'optimizer', 'schedule', 'loss', 'teacher', 'evalData', 'checkpointEvery', 'out', 'resume', 'clipGradNorm', 'log', 'reporter',
+  'maxSteps', 'metricsEvery', 'onStep', 'generators', 'exitOnInterrupt',
+];
+
 function checkOptions(o: FitOptions): void {
+  checkOptionKeys('fit', o, FIT_KEYS);
   if (!Number.isSafeInteger(o.epochs) || o.epochs < 0) throw new Error(`fit: epochs must be an integer >= 0, got ${o.epochs}`);
   for (const k of ['checkpointEvery', 'maxSteps', 'metricsEvery'] as const) {
     const v = o[k];
@@ -127,7 +136,7 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
   const metricsEvery = options.metricsEvery ?? 10;
   const checkpointPath = out === undefined ? undefined : join(out, 'checkpoint.safetensors');
   const parts: CheckpointParts = { model, optimizer, schedule, generators: options.generators ?? defaultGenerators(model) };
-  const reporter = createReporter(options.log ?? true);
+  const reporter = options.reporter ?? createReporter(options.log ?? true);
   const metrics = out === undefined ? null : new MetricsLog(join(out, 'metrics.jsonl'));
   const params = model.parameters();
 
@@ -158,7 +167,8 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
       const epochLoss = new RunningMean(), epochAcc = new RunningMean();
       const windowLoss = new RunningMean(), windowAcc = new RunningMean();
       const epochStart = performance.now();
-      reporter.startEpoch(epoch, epochs, trainData.length, pos.batch);
+      // the bar counts the steps this epoch will run: maxSteps may end it before the loader does
+      reporter.startEpoch(epoch, epochs, Math.min(trainData.length, pos.batch + (maxSteps - pos.step)), pos.batch);
       throughput.restart();
       let epochDone = pos.batch >= trainData.length;
       for (const batch of trainData.batches(epoch, pos.batch)) {

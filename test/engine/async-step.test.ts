@@ -2,7 +2,7 @@
 // and realised by one `await sync()`; the parameters then equal the same step on cpu.
 import { test } from 'node:test';
 import { F, Generator, noGrad, randn, sync, tensor, type DeviceName, type Tensor } from '../../engine/index.js';
-import { backendVariants } from '../helpers/backends.js';
+import { forEachGpujsVariant } from '../helpers/backends.js';
 import { assertAllClose } from '../helpers/allclose.js';
 
 function step(params: Tensor[], x: Tensor, labels: Tensor): Tensor {
@@ -21,18 +21,15 @@ function init(device: DeviceName): { params: Tensor[]; x: Tensor; labels: Tensor
   return { params, x: on(randn([16, 20], { generator: g })), labels: on(tensor(Int32Array.from({ length: 16 }, (_, i) => i % 5), { dtype: 'int32' })) };
 }
 
-for (const v of backendVariants().filter((b) => b.device === 'gpujs')) {
-  test(`three training steps need one await on gpujs and equal cpu [${v.label}]`, async () => {
-    await v.activate();
-    const cpu = init('cpu');
-    const gpu = init('gpujs');
-    for (let i = 0; i < 3; i++) {
-      step(cpu.params, cpu.x, cpu.labels);
-      step(gpu.params, gpu.x, gpu.labels);
-    }
-    await sync(); // the one await
-    for (let i = 0; i < 4; i++) {
-      assertAllClose(gpu.params[i].toTypedArray(), cpu.params[i].toTypedArray(), { rtol: 1e-4, floor: 1e-4, what: `param ${i}` });
-    }
-  });
-}
+forEachGpujsVariant('three training steps need one await on gpujs and equal cpu', async () => {
+  const cpu = init('cpu');
+  const gpu = init('gpujs');
+  for (let i = 0; i < 3; i++) {
+    step(cpu.params, cpu.x, cpu.labels);
+    step(gpu.params, gpu.x, gpu.labels);
+  }
+  await sync(); // the one await
+  for (let i = 0; i < 4; i++) {
+    assertAllClose(gpu.params[i].toTypedArray(), cpu.params[i].toTypedArray(), { rtol: 1e-4, floor: 1e-4, what: `param ${i}` });
+  }
+});

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apply, defineOp, randn, runGpujsKernel, type GpujsKernel, type Tensor } from '../../engine/index.js';
-import { backendVariants } from '../helpers/backends.js';
+import { forEachGpujsVariant } from '../helpers/backends.js';
 import { assertAllClose, valuesOf } from '../helpers/allclose.js';
 
 // swish(x) = x·σ(x);  d swish = σ(x)·(1 + x·(1 − σ(x)))
@@ -25,20 +25,17 @@ const swishOp = defineOp({
 });
 const swish = (x: Tensor): Tensor => apply(swishOp, [x], undefined);
 
-for (const v of backendVariants().filter((b) => b.device === 'gpujs')) {
-  test(`a user op's gpu.js kernel equals its cpu composition, forward and backward [${v.label}]`, async () => {
-    await v.activate();
-    const x = randn([37, 29]);
-    const xg = x.detach().to('gpujs').requiresGrad_();
-    const xc = x.detach().requiresGrad_();
-    const yg = swish(xg), yc = swish(xc);
-    assertAllClose(await valuesOf(yg), await valuesOf(yc), { rtol: 1e-5, floor: 1e-6, what: 'swish forward' });
-    const g = randn([37, 29]);
-    yg.backward(g.to('gpujs'));
-    yc.backward(g);
-    assertAllClose(await valuesOf(xg.grad!), await valuesOf(xc.grad!), { rtol: 1e-5, floor: 1e-6, what: 'swish backward' });
-  });
-}
+forEachGpujsVariant('a user op\'s gpu.js kernel equals its cpu composition, forward and backward', async () => {
+  const x = randn([37, 29]);
+  const xg = x.detach().to('gpujs').requiresGrad_();
+  const xc = x.detach().requiresGrad_();
+  const yg = swish(xg), yc = swish(xc);
+  assertAllClose(await valuesOf(yg), await valuesOf(yc), { rtol: 1e-5, floor: 1e-6, what: 'swish forward' });
+  const g = randn([37, 29]);
+  yg.backward(g.to('gpujs'));
+  yc.backward(g);
+  assertAllClose(await valuesOf(xg.grad!), await valuesOf(xc.grad!), { rtol: 1e-5, floor: 1e-6, what: 'swish backward' });
+});
 
 test('runGpujsKernel names the kernel and the problem for a cpu input', () => {
   assert.throws(() => runGpujsKernel(swishKernel, [randn([3])], [3]), /runGpujsKernel\(swish\)/);

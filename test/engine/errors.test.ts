@@ -1,7 +1,9 @@
-// Bad input throws, and the message names the op and what it received (shapes or values).
+// Bad input throws, and the message names the op, what it expected and what it received (shapes or values).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cat, manualSeed, ones, randn, scope, setAnomalyDetection, tensor, zeros } from '../../engine/index.js';
+import { arange, cat, F, full, manualSeed, ones, randint, randn, scope, setAnomalyDetection, tensor, zeros } from '../../engine/index.js';
+import { crossEntropyLoss } from '../../model/index.js';
+import { forEachGpujsVariant } from '../helpers/backends.js';
 
 /** Asserts fn throws and that the message matches every pattern. */
 function throwsNaming(fn: () => unknown, ...patterns: RegExp[]): void {
@@ -98,4 +100,95 @@ test('backward through a graph whose intermediates a scope disposed throws (it u
 test('backward with a gradient that is not a Tensor: the message names backward and the argument order', () => {
   const x = ones([2], { requiresGrad: true });
   throwsNaming(() => x.mul(2).sum().backward({ retainGraph: true } as never), /backward/, /Tensor/, /retainGraph/);
+});
+
+// ---- bad inputs that used to wrap or crash (issue 9, item 7) ----
+
+test('crossEntropy: a label of -1 or of the class count throws naming crossEntropy, the label and the class count (PyTorch: "Target -1 is out of bounds")', () => {
+  const logits = ones([2, 3]);
+  throwsNaming(() => F.crossEntropy(logits, tensor([0, -1], { dtype: 'int32' })), /^crossEntropy/, /class -1/, /position 1/, /3 classes/, /\[2, 3\]/);
+  throwsNaming(() => F.crossEntropy(logits, tensor([3, 0], { dtype: 'int32' })), /^crossEntropy/, /class 3/, /position 0/, /3 classes/);
+  throwsNaming(() => crossEntropyLoss()(logits, tensor([0, 5], { dtype: 'int32' })), /^crossEntropy/, /class 5/);
+  assert.ok(Number.isFinite(F.crossEntropy(logits, tensor([0, 2], { dtype: 'int32' })).item()), 'labels 0 and C − 1 are fine');
+});
+
+test('crossEntropy: a float target whose shape is not the logits\' shape throws, and says labels must be int32', () => {
+  // tensor([0, 1, 2]) is float32: it must not be read as probabilities
+  throwsNaming(() => F.crossEntropy(ones([3, 3]), tensor([0, 1, 2])), /^crossEntropy/, /float32 target/, /\[3, 3\]/, /got \[3\]/, /int32/);
+  throwsNaming(() => F.crossEntropy(ones([2, 3]), ones([2, 4])), /^crossEntropy/, /\[2, 3\]/, /got \[2, 4\]/);
+  throwsNaming(() => F.crossEntropy(ones([2, 3]), ones([3])), /^crossEntropy/, /\[2, 3\]/, /got \[3\]/);
+  assert.ok(Number.isFinite(F.crossEntropy(ones([2, 3]), ones([2, 3]).div(3)).item()), 'probability targets of the logits\' shape are fine');
+});
+
+test('gather and indexSelect: a negative index throws instead of wrapping to the last element (as PyTorch)', () => {
+  throwsNaming(() => ones([2, 3]).gather(1, tensor([[-1]], { dtype: 'int32' })), /^gather/, /index -1/, /size 3/, /\[2, 3\]/, /0 <= index < 3/);
+  throwsNaming(() => ones([2, 3]).indexSelect(1, [0, -1]), /^indexSelect/, /index -1/, /size 3/);
+  throwsNaming(() => ones([2, 3]).indexSelect(0, tensor([2], { dtype: 'int32' })), /^indexSelect/, /index 2/, /size 2/);
+  throwsNaming(() => ones([2, 3]).gather(0, tensor([[0, 1, 0]], { dtype: 'int32' }).expand(2, 3).add(1)), /^gather/, /index 2/, /size 2/);
+});
+
+test('tensor: a value outside int32 throws instead of wrapping (PyTorch: "cannot be converted to type int32 without overflow")', () => {
+  throwsNaming(() => tensor([2 ** 31], { dtype: 'int32' }), /^tensor/, /2147483648/, /int32/, /\[-2147483648, 2147483647\]/);
+  throwsNaming(() => tensor([[1], [-(2 ** 31) - 1]], { dtype: 'int32' }), /^tensor/, /-2147483649/, /\[1\]\[0\]/);
+  throwsNaming(() => tensor(Float64Array.of(1, 3e9), { dtype: 'int32' }), /^tensor/, /3000000000/, /index 1/);
+  throwsNaming(() => tensor(2 ** 40, { dtype: 'int32' }), /^tensor/, /int32/);
+  throwsNaming(() => tensor([NaN], { dtype: 'int32' }), /^tensor/, /NaN/, /int32/);
+  throwsNaming(() => full([2], 2 ** 31, { dtype: 'int32' }), /^full/, /2147483648/, /int32/);
+  throwsNaming(() => arange(2 ** 31 - 2, 2 ** 31 + 2), /^arange/, /2147483646 to 2147483649/, /int32/);
+  throwsNaming(() => randint(0, 2 ** 32, [2]), /^randint/, /4294967296/, /int32/);
+  assert.deepEqual(tensor([2 ** 31 - 1, -(2 ** 31)], { dtype: 'int32' }).toArray(), [2147483647, -2147483648], 'the ends of the range are fine');
+});
+
+test('reductions: an axis listed twice throws (PyTorch: "dim 0 appears multiple times")', () => {
+  throwsNaming(() => ones([2, 3]).sum([0, 0]), /^sum/, /axis 0 appears more than once/, /\[0, 0\]/);
+  throwsNaming(() => ones([2, 3]).mean([1, -1]), /^mean/, /axis -1 appears more than once/, /\[1, -1\]/, /rank-2/);
+  throwsNaming(() => ones([2, 3]).var([0, -2]), /^var/, /more than once/);
+});
+
+test('zeros and arange past the size limit throw naming the size and the limit (not a bare RangeError)', () => {
+  let err: unknown;
+  try { zeros([1e6, 1e6]); } catch (e) { err = e; }
+  assert.ok(err instanceof Error && !(err instanceof RangeError), `a plain Error, got ${String(err)}`);
+  throwsNaming(() => zeros([1e6, 1e6]), /^zeros/, /\[1000000, 1000000\]/, /1,000,000,000,000 elements/, /4,294,967,296/);
+  throwsNaming(() => arange(0, 1e12), /^arange/, /1,000,000,000,000 elements/, /4,294,967,296/);
+  throwsNaming(() => randn([1e5, 1e5]), /^randn/, /10,000,000,000 elements/);
+});
+
+test('a single size is a 1-D shape, as in PyTorch: zeros(5) is zeros([5])', () => {
+  assert.deepEqual(zeros(5).shape, [5]);
+  assert.deepEqual(ones(3).toArray(), [1, 1, 1]);
+  assert.deepEqual(full(2, 7).toArray(), [7, 7]);
+  assert.deepEqual(randn(4).shape, [4]);
+  assert.deepEqual(randint(0, 3, 6).shape, [6]);
+  throwsNaming(() => zeros(-1), /^zeros/, /non-negative integers/, /\[-1\]/);
+  throwsNaming(() => zeros('5' as never), /^zeros/, /expected a shape/, /got string/);
+  throwsNaming(() => ones(null as never), /^ones/, /expected a shape/, /got null/);
+});
+
+test('an unknown dtype throws an Error listing the supported dtypes (not a TypeError)', () => {
+  for (const make of [() => zeros([2], { dtype: 'float8' as never }), () => randn([2], { dtype: 'bool' as never }), () => tensor([1], { dtype: 'uint8' as never }), () => tensor(Float32Array.of(1), { dtype: 'x' as never }), () => arange(3, undefined, 1, { dtype: 'int64' as never })]) {
+    let err: unknown;
+    try { make(); } catch (e) { err = e; }
+    assert.ok(err instanceof Error && !(err instanceof TypeError), `a plain Error, got ${String(err)}`);
+    assert.match(err.message, /unknown dtype/);
+    assert.match(err.message, /float32, float64, int32/);
+  }
+});
+
+test('dtype float16 says it exists only in safetensors files, which readSafetensors decodes to float32', () => {
+  throwsNaming(() => zeros([2], { dtype: 'float16' as never }), /^zeros/, /"float16" is not supported for tensors/, /safetensors/, /readSafetensors/, /float32/);
+  throwsNaming(() => tensor([1, 2], { dtype: 'bfloat16' as never }), /^tensor/, /bfloat16/, /safetensors/);
+  throwsNaming(() => ones([2]).to('float16' as never), /^to/, /float16/, /safetensors/);
+});
+
+test("t.to('cuda') names an unknown device or dtype and lists both", () => {
+  throwsNaming(() => ones([2]).to('cuda' as never), /^to/, /unknown device or dtype "cuda"/, /devices: cpu, gpujs/, /dtypes: float32, float64, int32/, /gpujs/);
+  throwsNaming(() => ones([2]).to('float' as never), /^to/, /unknown device or dtype "float"/);
+});
+
+forEachGpujsVariant('crossEntropy: an out-of-range label on gpujs fails naming crossEntropy (at once, or at the await on an async device)', async () => {
+  const logits = ones([2, 3]).to('gpujs');
+  const labels = tensor([0, 3], { dtype: 'int32' }).to('gpujs');
+  await assert.rejects(async () => { await F.crossEntropy(logits, labels).data(); }, /^Error: crossEntropy: target class 3 at position 1 is out of range for 3 classes/);
+  assert.ok(Number.isFinite((await F.crossEntropy(logits, tensor([0, 2], { dtype: 'int32' }).to('gpujs')).data())[0]), 'the device works again after the failure');
 });

@@ -1,8 +1,9 @@
-// The gpu.js kernels equal naive float64 references, on every gpu.js mode present here.
+// The gpujs backend's kernels (the engine's Kernels interface) equal naive float64 references, on every gpu.js mode present here.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { availableGpuModes, createGpuKernels, disposeGpuKernels, gpuKernelCompileCount, type GpuKernels } from '../../engine/backend/gpujs/index.js';
+import { availableGpuModes, createGpujsBackend, disposeGpuKernels, gpuKernelCompileCount, type GpujsBackend } from '../../engine/backend/gpujs/index.js';
+import type { View } from '../../engine/backend/interface.js';
 
 const modes = await availableGpuModes();
 after(() => disposeGpuKernels());
@@ -19,6 +20,12 @@ function randomArray(length: number, seed: number, scale = 2): Float32Array {
     out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
   }
   return out;
+}
+
+/** A [batch, rows, cols] view of a dense array: batch 1 broadcasts (stride 0); `trans` stores it as [batch, cols, rows]. */
+function view(data: Float32Array, batch: number, broadcast: boolean, rows: number, cols: number, trans: boolean): View {
+  const strides = trans ? [rows * cols, 1, rows] : [rows * cols, cols, 1];
+  return { data, layout: { shape: [batch, rows, cols], strides: [broadcast ? 0 : strides[0], strides[1], strides[2]], offset: 0 } };
 }
 
 /** |got - want| <= tol[i] everywhere, naming the first index that is not. */
@@ -54,14 +61,16 @@ function matmulReference(c: MatmulCase, a: Float32Array, b: Float32Array): { out
   return { out, magnitude };
 }
 
-async function checkMatmul(kernels: GpuKernels, c: MatmulCase): Promise<void> {
+async function checkMatmul(backend: GpujsBackend, c: MatmulCase): Promise<void> {
   const aBatch = c.broadcast === 'a' ? 1 : c.batch;
   const bBatch = c.broadcast === 'b' ? 1 : c.batch;
   const a = randomArray(aBatch * c.M * c.K, c.seed);
   const b = randomArray(bBatch * c.K * c.N, c.seed + 1);
-  const got = await kernels.matmul(a, b, aBatch, bBatch, c.M, c.K, c.N, c.transA, c.transB);
+  const got = new Float32Array(c.batch * c.M * c.N);
+  const av = view(a, c.batch, aBatch === 1, c.M, c.K, c.transA), bv = view(b, c.batch, bBatch === 1, c.K, c.N, c.transB);
+  await backend.kernels.matmul(av, bv, got, c.batch, c.M, c.N, c.K);
   const { out, magnitude } = matmulReference(c, a, b);
-  assertClose(got, out, (i) => 1e-5 + 1e-4 * magnitude[i], `${kernels.mode} matmul ${JSON.stringify(c)}`);
+  assertClose(got, out, (i) => 1e-5 + 1e-4 * magnitude[i], `${backend.mode} matmul ${JSON.stringify(c)}`);
 }
 
 function softmaxReference(x: Float32Array, rows: number, cols: number): Float64Array {
@@ -86,13 +95,15 @@ function softmaxBackwardReference(y: Float32Array, g: Float32Array, rows: number
   return dx;
 }
 
-async function checkSoftmax(kernels: GpuKernels, rows: number, cols: number, seed: number): Promise<void> {
+async function checkSoftmax(backend: GpujsBackend, rows: number, cols: number, seed: number): Promise<void> {
   const x = randomArray(rows * cols, seed, 4);
-  const y = await kernels.softmax(x, rows, cols);
-  assertClose(y, softmaxReference(x, rows, cols), (i) => 1e-6 + 1e-4 * Math.abs(y[i]), `${kernels.mode} softmax [${rows}, ${cols}]`);
+  const y = new Float32Array(rows * cols);
+  await backend.kernels.softmax(x, y, rows, cols, false);
+  assertClose(y, softmaxReference(x, rows, cols), (i) => 1e-6 + 1e-4 * Math.abs(y[i]), `${backend.mode} softmax [${rows}, ${cols}]`);
   const g = randomArray(rows * cols, seed + 1);
-  const dx = await kernels.softmaxBackward(y, g, rows, cols);
-  assertClose(dx, softmaxBackwardReference(y, g, rows, cols), () => 1e-5, `${kernels.mode} softmaxBackward [${rows}, ${cols}]`);
+  const dx = new Float32Array(rows * cols);
+  await backend.kernels.softmaxBackward(y, g, dx, rows, cols, false);
+  assertClose(dx, softmaxBackwardReference(y, g, rows, cols), () => 1e-5, `${backend.mode} softmaxBackward [${rows}, ${cols}]`);
 }
 
 function layerNormReference(x: Float32Array, w: Float32Array, b: Float32Array, g: Float32Array, rows: number, cols: number, eps: number) {
@@ -121,20 +132,22 @@ function layerNormReference(x: Float32Array, w: Float32Array, b: Float32Array, g
   return { y, mean, rstd, dx, dw, db };
 }
 
-async function checkLayerNorm(kernels: GpuKernels, rows: number, cols: number, seed: number): Promise<void> {
+async function checkLayerNorm(backend: GpujsBackend, rows: number, cols: number, seed: number): Promise<void> {
   const eps = 1e-5;
   const x = randomArray(rows * cols, seed, 3);
   const w = randomArray(cols, seed + 1);
   const b = randomArray(cols, seed + 2);
   const g = randomArray(rows * cols, seed + 3);
   const want = layerNormReference(x, w, b, g, rows, cols, eps);
-  const what = `${kernels.mode} layerNorm [${rows}, ${cols}]`;
-  const { y, mean, rstd } = await kernels.layerNorm(x, w, b, rows, cols, eps);
+  const what = `${backend.mode} layerNorm [${rows}, ${cols}]`;
+  const y = new Float32Array(rows * cols), mean = new Float32Array(rows), rstd = new Float32Array(rows);
+  await backend.kernels.layerNorm(x, w, b, y, mean, rstd, rows, cols, eps);
   const rel = (ref: Float64Array, scale: number) => (i: number) => scale * (1 + Math.abs(ref[i]));
   assertClose(y, want.y, rel(want.y, 1e-4), `${what} y`);
   assertClose(mean, want.mean, rel(want.mean, 1e-5), `${what} mean`);
   assertClose(rstd, want.rstd, rel(want.rstd, 1e-4), `${what} rstd`);
-  const { dx, dw, db } = await kernels.layerNormBackward(x, w, mean, rstd, g, rows, cols);
+  const dx = new Float32Array(rows * cols), dw = new Float32Array(cols), db = new Float32Array(cols);
+  await backend.kernels.layerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, cols);
   assertClose(dx, want.dx, rel(want.dx, 1e-3), `${what} dx`);
   assertClose(dw, want.dw, () => 1e-4 * rows, `${what} dw`);
   assertClose(db, want.db, () => 1e-5 * rows, `${what} db`);
@@ -153,50 +166,56 @@ const matmulCase = fc.record({
 });
 const rowsShape = fc.record({ rows: side, cols: side, seed: fc.integer({ min: 0, max: 2 ** 30 }) });
 
+if (modes.length === 0) it('gpujs kernels', { skip: 'no gpu.js mode can run here' }, () => {});
+
 for (const mode of modes) {
   describe(`gpujs kernels on ${mode}`, async () => {
-    const kernels = await createGpuKernels(mode);
+    const backend = await createGpujsBackend(mode);
+    const kernels = backend.kernels;
     const numRuns = 12;
 
     it('reports its mode, and answers with Promises exactly when async', async () => {
-      assert.equal(kernels.mode, mode);
-      assert.equal(kernels.async, mode === 'webgpu');
-      const result = kernels.softmax(new Float32Array([0, 0]), 1, 2);
-      assert.equal(result instanceof Promise, kernels.async);
+      assert.equal(backend.mode, mode);
+      assert.equal(backend.async, mode === 'webgpu');
+      const y = new Float32Array(2);
+      const result = kernels.softmax(new Float32Array([0, 0]), y, 1, 2, false);
+      assert.equal(result instanceof Promise, backend.async);
       await result;
+      assert.deepEqual([...y], [0.5, 0.5]);
     });
 
     it('matmul equals the float64 reference for any shape, transpose and batch broadcast', async () => {
-      await fc.assert(fc.asyncProperty(matmulCase, (c) => checkMatmul(kernels, c)), { numRuns });
+      await fc.assert(fc.asyncProperty(matmulCase, (c) => checkMatmul(backend, c)), { numRuns });
     });
 
     it('matmul is exact past 1000-long inner dimensions (K = 1023, 1500) in every layout', async () => {
       for (const K of [1023, 1500]) {
         for (const transA of [false, true]) for (const transB of [false, true]) {
-          await checkMatmul(kernels, { batch: 2, broadcast: 'b', M: 3, K, N: 17, transA, transB, seed: K });
+          await checkMatmul(backend, { batch: 2, broadcast: 'b', M: 3, K, N: 17, transA, transB, seed: K });
         }
       }
     });
 
     it('softmax and its backward equal the float64 reference for any shape', async () => {
-      await fc.assert(fc.asyncProperty(rowsShape, ({ rows, cols, seed }) => checkSoftmax(kernels, rows, cols, seed)), { numRuns });
-      for (const cols of [1023, 1500]) await checkSoftmax(kernels, 3, cols, cols);
+      await fc.assert(fc.asyncProperty(rowsShape, ({ rows, cols, seed }) => checkSoftmax(backend, rows, cols, seed)), { numRuns });
+      for (const cols of [1023, 1500]) await checkSoftmax(backend, 3, cols, cols);
     });
 
     it('layerNorm and its backward equal the float64 reference for any shape', async () => {
-      await fc.assert(fc.asyncProperty(rowsShape, ({ rows, cols, seed }) => checkLayerNorm(kernels, rows, cols, seed)), { numRuns });
-      for (const cols of [1023, 1500]) await checkLayerNorm(kernels, 3, cols, cols);
-      await checkLayerNorm(kernels, 1500, 3, 7); // dw and db loop over 1500 rows
+      await fc.assert(fc.asyncProperty(rowsShape, ({ rows, cols, seed }) => checkLayerNorm(backend, rows, cols, seed)), { numRuns });
+      for (const cols of [1023, 1500]) await checkLayerNorm(backend, 3, cols, cols);
+      await checkLayerNorm(backend, 1500, 3, 7); // dw and db loop over 1500 rows
     });
 
     it('repeated calls with the same shapes compile nothing new', async () => {
       const a = randomArray(2 * 5 * 7, 1), b = randomArray(7 * 3, 2), x = randomArray(4 * 9, 3), w = randomArray(9, 4);
       const callAll = async () => {
-        await kernels.matmul(a, b, 2, 1, 5, 7, 3, false, false);
-        const y = await kernels.softmax(x, 4, 9);
-        await kernels.softmaxBackward(y, x, 4, 9);
-        const ln = await kernels.layerNorm(x, w, w, 4, 9, 1e-5);
-        await kernels.layerNormBackward(x, w, ln.mean, ln.rstd, x, 4, 9);
+        await kernels.matmul(view(a, 2, false, 5, 7, false), view(b, 2, true, 7, 3, false), new Float32Array(2 * 5 * 3), 2, 5, 3, 7);
+        const y = new Float32Array(4 * 9), mean = new Float32Array(4), rstd = new Float32Array(4);
+        await kernels.softmax(x, y, 4, 9, false);
+        await kernels.softmaxBackward(y, x, new Float32Array(4 * 9), 4, 9, false);
+        await kernels.layerNorm(x, w, w, new Float32Array(4 * 9), mean, rstd, 4, 9, 1e-5);
+        await kernels.layerNormBackward(x, w, mean, rstd, x, new Float32Array(4 * 9), new Float32Array(9), new Float32Array(9), 4, 9);
       };
       await callAll();
       const compiled = gpuKernelCompileCount();

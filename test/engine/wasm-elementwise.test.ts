@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { geluBackwardF32, setWasmThreads, unaryF32, WASM_UNARY, wasmAvailable, type WasmUnaryOp } from '../../engine/backend/wasm/index.js';
+import { geluBackwardF32, setWasmThreads, unaryF32, WASM_UNARY, wasmAvailable, type WasmUnaryOp } from '../../engine/backend/cpu/wasm/index.js';
 import { erf64, normalCdf64 } from '../../engine/backend/cpu/special.js';
 import { noGrad, tensor } from '../../engine/index.js';
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import {
   freeResidentF32, geluBackwardF32, layerNormBackwardF32, layerNormF32, matmulF32, residentBytes, residentF32,
   setWasmThreads, softmaxBackwardF32, softmaxF32, unaryF32, wasmAvailable,
-} from '../../engine/backend/wasm/index.js';
-import { WasmHeap } from '../../engine/backend/wasm/heap.js';
+} from '../../engine/backend/cpu/wasm/index.js';
+import { WasmHeap } from '../../engine/backend/cpu/wasm/heap.js';
 import { getDevice, memory, randn, scope } from '../../engine/index.js';
 import { uniformF32 } from '../helpers/random.js';
 

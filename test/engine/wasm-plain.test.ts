@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { wasmAvailable } from '../../engine/backend/wasm/index.js';
+import { wasmAvailable } from '../../engine/backend/cpu/wasm/index.js';
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 

@@ -1,17 +1,20 @@
 // Gradient checks: the engine's gradcheck (float64 central differences on cpu), a sampled variant for
-// large inputs, and the cross-backend form (a device's analytic gradient against cpu float64).
+// large inputs, and the cross-backend form (a float32 run's analytic gradient against cpu float64).
 import assert from 'node:assert/strict';
 import { Generator, gradcheck, noGrad, tensor, type DeviceName, type Tensor } from '../../engine/index.js';
 import { assertAllClose, valuesOf } from './allclose.js';
+import { workDType } from './backends.js';
 
 export type Fn = (...inputs: Tensor[]) => Tensor;
 
 /**
- * On cpu: gradcheck (float64 central differences). On another device: the forward value and the
- * gradients of ⟨v, fn⟩, computed there in float32, equal cpu float64 (whose gradients the cpu run checks).
+ * Where the running variant computes in float64 (cpu:float64): gradcheck (float64 central differences).
+ * Elsewhere (float32 on cpu's wasm and reference kernels, on gpujs): the forward value and the gradients
+ * of ⟨v, fn⟩, computed there in float32, equal cpu float64 (whose gradients the float64 run checks).
+ * A gradient present on one side and null on the other fails.
  */
 export async function checkGradients(device: DeviceName, fn: Fn, inputs: Tensor[], options: { atol?: number; rtol?: number } = {}): Promise<void> {
-  if (device === 'cpu') {
+  if (workDType(device) === 'float64') {
     gradcheck(fn, inputs, { atol: options.atol ?? 1e-5, rtol: options.rtol ?? 1e-3 });
     return;
   }
@@ -25,7 +28,12 @@ export async function checkGradients(device: DeviceName, fn: Fn, inputs: Tensor[
   const tol = { rtol: 1e-3, floor: 1e-2, floorRel: 1e-3 };
   assertAllClose(got.y, ref.y, { ...tol, what: `forward on ${device}` });
   got.grads.forEach((g, i) => {
-    if (g && ref.grads[i]) assertAllClose(g, ref.grads[i]!, { ...tol, what: `gradient of input ${i} on ${device}` });
+    const want = ref.grads[i];
+    if (g === null || want === null) {
+      assert.equal(g === null, want === null, `gradient of input ${i} on ${device}: ${g === null ? 'null' : 'present'}, but ${want === null ? 'null' : 'present'} on cpu float64`);
+      return;
+    }
+    assertAllClose(g, want, { ...tol, what: `gradient of input ${i} on ${device}` });
   });
 }
 

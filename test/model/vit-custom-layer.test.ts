@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { F, Generator, noGrad, randint, randn, type DType, type Tensor } from '../../engine/index.js';
 import { Linear, Module, VisionTransformer, vitConfig } from '../../model/index.js';
 
@@ -67,8 +68,10 @@ test('the README snippet (Writing a custom layer) runs as written and its loss f
   while (!existsSync(join(root, 'README.md')) && root !== dirname(root)) root = dirname(root);
   const markdown = readFileSync(join(root, 'README.md'), 'utf8');
   const section = markdown.slice(markdown.indexOf('### Writing a custom layer'));
-  const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(code, 'the README has a ```js block');
+  const source = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(source, 'the README has a ```ts block');
+  // types are erased as a user's build would; test/readme-typecheck.test.ts checks them under strict tsc
+  const code = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
   // inside the package (dist/ is ignored), so 'tleg-ts/model' resolves to this build by self-reference
   const file = join(root, 'dist', `readme-custom-layer-${process.pid}.mjs`);
   writeFileSync(file, code);

@@ -93,3 +93,22 @@ test('Aux-Net parameters: learngene.<name>.base/.slope plus the shared timm name
     ['cls_token', 'head.bias', 'head.weight', 'norm.bias', 'norm.weight', 'patch_embed.proj.bias', 'patch_embed.proj.weight', 'pos_embed']);
   assert.equal(names.filter((n) => n.startsWith('learngene.')).length, 24);
 });
+
+test('the Aux-Net runs its hidden ViT in its own mode: eval forwards repeat exactly, train forwards draw dropout masks', () => {
+  const net = new AuxNet(tinyConfig({ dropRate: 0.3, dropPathRate: 0.2, depth: 3 }), { generator: new Generator(21) });
+  const images = randn([2, 1, 8, 8], { generator: new Generator(22) });
+  net.eval();
+  assert.deepEqual(net.forward(images).toTypedArray(), net.forward(images).toTypedArray());
+  net.train();
+  assert.notDeepEqual(net.forward(images).toTypedArray(), net.forward(images).toTypedArray());
+});
+
+test("Aux-Net.to('float64') gives float64 logits equal to the float32 ones within float32 rounding", () => {
+  const net = new AuxNet(tinyConfig({ depth: 2 }), { generator: new Generator(23) }).eval();
+  const images = randn([2, 1, 8, 8], { generator: new Generator(24) });
+  const y32 = net.forward(images);
+  net.to('float64');
+  const y64 = net.forward(images.double());
+  assert.equal(y64.dtype, 'float64');
+  assertAllClose(y64.toTypedArray(), y32.toTypedArray(), { rtol: 1e-5, floor: 1e-6, what: 'float64 logits' });
+});

@@ -5,9 +5,9 @@ import { dtypeOfArray } from '../../dtype.js';
 import type { BinaryOp, UnaryOp, View } from '../interface.js';
 import { mapStrided } from './strided.js';
 import { binaryFast, unaryFast } from './fast.js';
+import { GELU_C, GELU_K } from './special.js';
 
 // Expressions call special functions through H (bound into each compiled loop, see special.ts).
-const GELU_K = Math.sqrt(2 / Math.PI); // tanh-form constant √(2/π)
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 const geluGrad = (t: DType, x: string): string =>
@@ -32,7 +32,7 @@ const UNARY: Record<UnaryOp, (dtype: DType) => string> = {
   // gelu(x) = x Φ(x)
   gelu: (t) => (t === 'float64' ? 'v0 * H.cdf64(v0)' : 'v0 * H.cdf32(v0)'),
   // gelu_tanh(x) = ½ x (1 + tanh(k (x + 0.044715 x³)))
-  geluTanh: () => `0.5 * v0 * (1 + Math.tanh(${GELU_K} * (v0 + 0.044715 * v0 * v0 * v0)))`,
+  geluTanh: () => `0.5 * v0 * (1 + Math.tanh(${GELU_K} * (v0 + ${GELU_C} * v0 * v0 * v0)))`,
   reluGrad: () => '(v0 > 0 ? 1 : 0)',
   // gelu'(x) = Φ(x) + x φ(x)
   geluGrad: (t) => geluGrad(t, 'v0'),
@@ -41,7 +41,6 @@ const UNARY: Record<UnaryOp, (dtype: DType) => string> = {
     `H.geluTanhGrad(v0)`,
   // erf'(x) = 2/√π e^{-x²}
   erfGrad: () => '1.1283791670955126 * Math.exp(-v0 * v0)',
-  isNonFinite: () => '(Number.isFinite(v0) ? 0 : 1)',
 };
 
 const BINARY: Record<BinaryOp, string | ((dtype: DType) => string)> = {

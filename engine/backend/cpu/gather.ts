@@ -21,11 +21,11 @@ function forEachIndex(index: View, axis: number, fn: (pos: number[], flat: numbe
 
 function position(x: View, pos: number[], axis: number, k: number, op: string): number {
   const { shape, strides, offset } = x.layout;
-  if (!Number.isInteger(k) || k < -shape[axis] || k >= shape[axis]) {
+  if (!Number.isInteger(k) || k < 0 || k >= shape[axis]) {
     throw new Error(`${op}: index ${k} is out of range for dimension ${axis} of size ${shape[axis]}`);
   }
   let p = offset;
-  for (let d = 0; d < shape.length; d++) p += (d === axis ? (k < 0 ? k + shape[axis] : k) : pos[d]) * strides[d];
+  for (let d = 0; d < shape.length; d++) p += (d === axis ? k : pos[d]) * strides[d];
   return p;
 }
 

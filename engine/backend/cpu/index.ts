@@ -4,10 +4,14 @@ import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gatherKernel, scatterAddKernel } from './gather.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
 import { copyStrided } from './strided.js';
-import { cpuKernelsInUse, fastKernels } from './fast.js';
+import { copyFast, cpuKernelsInUse, fastKernels } from './fast.js';
+import { freeResidentF32, residentF32 } from './wasm/index.js';
+
+/** float32 storages from this many elements live in wasm memory, where the kernels use them without copies. */
+const RESIDENT_MIN_ELEMENTS = 1024;
 
 export const cpuKernels: SyncKernels = {
-  copy: copyStrided,
+  copy: (src, dst) => { if (!copyFast(src, dst)) copyStrided(src, dst); },
   unary: unaryKernel,
   binary: binaryKernel,
   where: whereKernel,
@@ -23,4 +27,6 @@ export const cpuBackend: Backend = {
   async: false,
   kernels: cpuKernels,
   describe: () => `cpu (${cpuKernelsInUse() === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'})`,
+  alloc: (dtype, length) => (dtype === 'float32' && length >= RESIDENT_MIN_ELEMENTS ? residentF32(length) : null),
+  free: (a) => a instanceof Float32Array && freeResidentF32(a),
 };

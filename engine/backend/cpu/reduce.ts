@@ -2,6 +2,7 @@
 import type { TypedArray } from '../../dtype.js';
 import type { ReduceOp, View } from '../interface.js';
 import { collapse } from './strided.js';
+import { sumRowsFast } from './fast.js';
 
 export function reduceKernel(op: ReduceOp, x: View, axes: readonly number[], out: TypedArray): void {
   const { shape, strides, offset } = x.layout;
@@ -104,6 +105,7 @@ function sumLeadingRows(x: View, axes: readonly number[], rows: number, cols: nu
     if (shape[d] !== 1 && strides[d] !== expected) return false;
     expected *= shape[d];
   }
+  if (sumRowsFast(x.data, offset, rows, cols, out)) return true;
   const acc = new Float64Array(cols);
   const data = x.data;
   for (let r = 0; r < rows; r++) {

@@ -76,12 +76,14 @@ export function normalCdf32(x: number): number {
   return 0.5 * erfc32(-x * Math.SQRT1_2);
 }
 
-const GELU_K = Math.sqrt(2 / Math.PI);
+/** The tanh form of gelu, ½x(1 + tanh u) with u = k(x + c x³): k = √(2/π) and c (shared by the cpu and wasm kernels). */
+export const GELU_K = Math.sqrt(2 / Math.PI);
+export const GELU_C = 0.044715;
 
 /** d/dx ½x(1+tanh u), u = k(x + 0.044715x³): ½(1+tanh u) + ½x(1-tanh²u)·k(1 + 3·0.044715x²) */
 export function geluTanhGrad(x: number): number {
-  const t = Math.tanh(GELU_K * (x + 0.044715 * x * x * x));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * 0.044715 * x * x);
+  const t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
 }
 
 /** The helpers that compiled elementwise expressions may call as H.name. */

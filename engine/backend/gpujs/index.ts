@@ -1,47 +1,38 @@
-// The gpu.js backend's kernels: matmul, softmax and layernorm on webgpu, webasm (WebAssembly SIMD) or
-// gpu.js's cpu mode. webgpu answers with Promises; the other modes answer synchronously.
+// The gpujs backend: its kernels (kernels.ts) in webgpu, webasm or gpu.js's cpu mode, the mode it runs in, and the
+// runner of user kernels (runGpujsKernel). webgpu answers with Promises; the other modes answer synchronously.
+import type { Backend, ClaimedKernels } from '../interface.js';
 import { disposeGpuKernels, gpuKernelCompileCount, runAsync, runSync, type Op } from './cache.js';
-import { matmulOp } from './matmul.js';
-import { layerNormBackwardOp, layerNormOp, softmaxBackwardOp, softmaxOp, type LayerNormGrads, type LayerNormResult } from './rows.js';
-import { availableGpuModes, type GpuMode } from './setup.js';
+import { runUserKernel, type UserKernelBody } from './custom.js';
+import { gpujsKernels, type GpujsClaim, type OpRunner } from './kernels.js';
+import { availableGpuModes, webGpuAdapterName, type GpuMode } from './setup.js';
 
-export { availableGpuModes, disposeGpuKernels, gpuKernelCompileCount, type GpuMode, type LayerNormGrads, type LayerNormResult };
+export { availableGpuModes, disposeGpuKernels, gpuKernelCompileCount, type GpuMode, type UserKernelBody };
 
-type MaybePromise<T> = T | Promise<T>;
-
-export interface GpuKernels {
+export interface GpujsBackend extends Backend {
+  readonly name: 'gpujs';
   readonly mode: GpuMode;
-  /** true for webgpu: every method returns a Promise. */
-  readonly async: boolean;
-  /**
-   * Contiguous float32: a is [aBatch, M, K] (or [aBatch, K, M] if transA), b is [bBatch, K, N]
-   * (or [bBatch, N, K] if transB); returns [batch, M, N]. A batch of 1 broadcasts.
-   */
-  matmul(a: Float32Array, b: Float32Array, aBatch: number, bBatch: number, M: number, K: number, N: number, transA: boolean, transB: boolean): MaybePromise<Float32Array>;
-  /** Softmax over the last axis of [rows, cols]. */
-  softmax(x: Float32Array, rows: number, cols: number): MaybePromise<Float32Array>;
-  /** d softmax: y * (g - sum(g * y)) per row. */
-  softmaxBackward(y: Float32Array, g: Float32Array, rows: number, cols: number): MaybePromise<Float32Array>;
-  /** Layernorm over the last axis; w and b are [cols] (null: ones and zeros). mean and rstd are [rows]. */
-  layerNorm(x: Float32Array, w: Float32Array | null, b: Float32Array | null, rows: number, cols: number, eps: number): MaybePromise<LayerNormResult>;
-  layerNormBackward(x: Float32Array, w: Float32Array | null, mean: Float32Array, rstd: Float32Array, g: Float32Array, rows: number, cols: number): MaybePromise<LayerNormGrads>;
+  readonly kernels: ClaimedKernels<GpujsClaim>;
+  /** Runs a user kernel body over flat float32 inputs in this backend's mode (see engine/custom-kernel.ts). */
+  runUserKernel(name: string, body: UserKernelBody, inputs: Float32Array[], size: number, constants: Record<string, number>): Float32Array | Promise<Float32Array>;
 }
 
-/** Kernels for one mode; rejects when the mode cannot run here (see availableGpuModes). */
-export async function createGpuKernels(mode: GpuMode): Promise<GpuKernels> {
+/** The backend for one mode; rejects when the mode cannot run here (see availableGpuModes). */
+export async function createGpujsBackend(mode: GpuMode): Promise<GpujsBackend> {
   const modes = await availableGpuModes();
   if (!modes.includes(mode)) throw new Error(`gpujs: mode '${mode}' is not available here; available: ${modes.join(', ')}`);
-  const run: <R>(op: Op<R>) => MaybePromise<R> = mode === 'webgpu' ? serialized() : runSync;
+  const run: OpRunner = mode === 'webgpu' ? serialized() : runSync;
   return {
+    name: 'gpujs',
     mode,
     async: mode === 'webgpu',
-    matmul: (a, b, aBatch, bBatch, M, K, N, transA, transB) => run(matmulOp(mode, a, b, { aBatch, bBatch, M, K, N, transA, transB })),
-    softmax: (x, rows, cols) => run(softmaxOp(mode, x, rows, cols)),
-    softmaxBackward: (y, g, rows, cols) => run(softmaxBackwardOp(mode, y, g, rows, cols)),
-    layerNorm: (x, w, b, rows, cols, eps) => run(layerNormOp(mode, x, w, b, rows, cols, eps)),
-    layerNormBackward: (x, w, mean, rstd, g, rows, cols) => run(layerNormBackwardOp(mode, x, w, mean, rstd, g, rows, cols)),
+    kernels: gpujsKernels(mode, run),
+    runUserKernel: (name, body, inputs, size, constants) => runUserKernel(mode, name, body, inputs, size, constants),
+    describe: () => (mode === 'webgpu' ? `gpu.js webgpu on ${webGpuAdapterName() ?? 'an unnamed adapter'}` : `gpu.js ${mode}`),
+    dispose: () => disposeGpuKernels(),
   };
 }
+
+export type { GpujsClaim };
 
 /**
  * Runs async ops one after another: a gpu.js kernel reuses its output buffer from call to call, so two

@@ -8,6 +8,7 @@
 // lavapipe is rejected by Dawn, so GLES is the CPU path. See .ci/setup-mesa.sh.
 import { availableParallelism } from 'node:os';
 import gpujs from 'gpu.js';
+import { isMissingPackage } from '../../optional-package.js';
 
 export type GpuMode = 'webgpu' | 'webasm' | 'cpu';
 
@@ -61,7 +62,8 @@ async function installNavigatorGpu(): Promise<boolean> {
     return adapter !== null;
   }
 
-  const webgpu = (await import('webgpu')) as unknown as WebGpuPackage;
+  const webgpu = await loadWebGpuPackage();
+  if (!webgpu) return false;
   for (const [name, value] of Object.entries(webgpu.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
@@ -69,6 +71,21 @@ async function installNavigatorGpu(): Promise<boolean> {
   if (!gpu) return false;
   defineNavigatorGpu(gpu);
   return true;
+}
+
+/**
+ * The `webgpu` package (Dawn for Node), or null with one warning saying why and what to install: it is an
+ * optional peer dependency, and the 0.2.9 that gpu.js 2.24.1 depends on needs glibc 2.38 (not on Debian 12).
+ */
+async function loadWebGpuPackage(): Promise<WebGpuPackage | null> {
+  const fix = 'install a version that loads here with: npm install webgpu@^0.6.2 (glibc 2.34 or newer)';
+  try {
+    return (await import('webgpu')) as unknown as WebGpuPackage;
+  } catch (e) {
+    const why = isMissingPackage(e, 'webgpu') ? 'the webgpu package is not installed' : `the webgpu package failed to load: ${String((e as Error).message ?? e).split('\n')[0]}`;
+    process.emitWarning(`gpu.js webgpu mode is unavailable: ${why}; ${fix}`, { code: 'TLEG_WEBGPU_UNAVAILABLE' });
+    return null;
+  }
 }
 
 /** Dawn's default adapter: a real GPU if the machine has one. */

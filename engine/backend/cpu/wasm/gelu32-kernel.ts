@@ -1,0 +1,150 @@
+// GELU and its backward on f32x4, four elements a step: the kernels the cpu backend runs for x.gelu() on
+// large float32 tensors. The f64x2 kernels in elementwise-kernel.ts (half a float32 ulp) stay as the float64
+// reference these are tested against (test/engine/wasm-gelu32.test.ts, 1e-6 relative, tails included).
+//
+//   Φ(x) = ½ erfc(|x|/√2) for x < 0, 1 − ½ erfc(|x|/√2) otherwise;   gelu(x) = x Φ(x)
+//   erfc(z) = t · exp(−z² + P(t)), t = 1/(1 + z/2)   (Numerical Recipes' erfcc, 1.2e-7 relative for all z ≥ 0)
+//   gelu'(x) = Φ(x) + x φ(x), φ(x) = exp(−x²/2)/√(2π)
+// In float32 the tail's precision hangs on z² = x²/2 (up to 105 here): it is kept exact as hi + lo (x split into
+// two 12-bit halves, whose products are exact), and exp(−hi + d) reduces hi against n·ln2 exactly (Cody–Waite),
+// so the exponent carries no rounding of z². Beyond |x| = 14.5, Φ is 0 or 1 and φ is 0 to float32. Results
+// that fall below float32's normal range are formed at 2^64 times their size and scaled once at the end, so
+// they round once into subnormals.
+import { Code, ConstPool, FuncDef, T } from './emitter.js';
+import { Locals } from './emit-helpers.js';
+
+/** |x| past which Φ is exactly 0 or 1, and x φ(x) is 0, in float32 (Φ(−14.5) ≈ 6e-48). */
+const CUTOFF = 14.5;
+// P(t) of erfcc, lowest degree first
+const ERFCC = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+// e^r on |r| ≤ ln2/2 (+ a little): XNNPACK's rr2-p5 coefficients (as rows-kernel.ts), lowest degree first
+const EXP_POLY = [1, 0.9999997019767761, 0.4999915063381195, 0.16667652130126953, 0.04189782217144966, 0.008289290592074394];
+const LN2_HI = 0.693359375; // 9 significant bits: n·LN2_HI is exact
+const LN2_LO = -2.12194440e-4;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/** 2^64: exp results are formed this much larger (normal down to exp(−149·ln2)), 2^-64 scales them back. */
+const UP = 64;
+
+/** Emits SIMD opcode `code` (the emitter lacks f32x4.abs and f32x4.pmin). */
+function simd(k: Code, code: number): Code {
+  k.b.push(0xfd);
+  do { let byte = code & 0x7f; code >>>= 7; if (code !== 0) byte |= 0x80; k.b.push(byte); } while (code !== 0);
+  return k;
+}
+const f32x4Abs = (k: Code) => simd(k, 0xe0);
+const f32x4Pmin = (k: Code) => simd(k, 0xea);
+
+interface Ctx { k: Code; L: Locals; pool: ConstPool }
+const v128 = (c: Ctx): number => c.L.add(T.v128);
+
+/** Pushes a four-lane constant, loaded from the pool (V8 rebuilds a v128.const at every use inside loops). */
+function splat(c: Ctx, x: number): void {
+  c.k.i32(0).v128Load(c.pool.address(new Uint8Array(new Float32Array([x, x, x, x]).buffer)));
+}
+function splatBits(c: Ctx, bits: number): void {
+  c.k.i32(0).v128Load(c.pool.address(new Uint8Array(new Int32Array([bits, bits, bits, bits]).buffer)));
+}
+
+/**
+ * Pushes Σ coef[i] t^i by Estrin's scheme (lowest degree first): depth log₂(degree) rather than Horner's
+ * degree, since the loop is bound by this chain's latency.
+ */
+function estrin(c: Ctx, coef: readonly number[], t: number): void {
+  const pow = [t]; // pow[i] holds t^(2^i)
+  for (let m = 2; m < coef.length; m *= 2) {
+    const p = v128(c);
+    c.k.get(pow[pow.length - 1]).get(pow[pow.length - 1]).f32x4Mul().set(p);
+    pow.push(p);
+  }
+  const emit = (lo: number, n: number): void => {
+    if (n === 1) { splat(c, coef[lo]); return; }
+    let level = 0;
+    while (2 << level < n) level++;
+    const m = 1 << level;
+    emit(lo, m);
+    emit(lo + m, n - m);
+    c.k.get(pow[level]).f32x4Mul().f32x4Add();
+  };
+  emit(0, coef.length);
+}
+
+/**
+ * Pushes 2^64 · exp(−hi + d) for hi ≥ 0 (exact, ≤ 106) and small d: n = round((d − hi)/ln 2),
+ * r = (d − n·LN2_LO) − (hi + n·LN2_HI), the second sum exact (it cancels); e^r by polynomial; 2^(n+64) from
+ * the exponent bits (n ≥ −154 here, so n + 64 + 127 stays in the normal range).
+ */
+function expShifted(c: Ctx, hi: number, d: number): void {
+  const { k } = c, n = v128(c), r = v128(c);
+  k.get(d).get(hi).f32x4Sub(); splat(c, Math.LOG2E); k.f32x4Mul().f32x4Nearest().set(n);
+  k.get(d).get(n); splat(c, LN2_LO); k.f32x4Mul().f32x4Sub();
+  k.get(n); splat(c, LN2_HI); k.f32x4Mul().get(hi).f32x4Add();
+  k.f32x4Sub().set(r);
+  estrin(c, EXP_POLY, r);
+  k.get(n).i32x4TruncSatF32x4S(); splatBits(c, 127 + UP); k.i32x4Add().i32(23).i32x4Shl();
+  k.f32x4Mul();
+}
+
+/** Emits one f32x4 step at byte offset `off` from the pointers in params 0..nIn: reads x (and g), writes out. */
+function geluStep(c: Ctx, backward: boolean, off: number): void {
+  const { k } = c;
+  const [x, a, t, ah, al, hh, hl, d, e, q, big] = Array.from({ length: 11 }, () => v128(c));
+  const xIn = backward ? 1 : 0, out = backward ? 2 : 1;
+  k.get(xIn).v128Load(off).set(x);
+  f32x4Abs(k.get(x)).tee(a); splat(c, CUTOFF); k.f32x4Gt().set(big); // NaN: not big
+  k.get(a); splat(c, CUTOFF); f32x4Pmin(k).set(a); // pmin keeps a NaN
+  // t = 1/(1 + a/(2√2))
+  splat(c, 1); splat(c, 1); k.get(a); splat(c, 0.5 * Math.SQRT1_2); k.f32x4Mul().f32x4Add().f32x4Div().set(t);
+  // a²/2 = hh + hl: a = ah + al with 12 significant bits each, so ah², ah·al and al² are exact
+  k.get(a); splatBits(c, 0xfffff000 | 0); k.v128And().set(ah);
+  k.get(a).get(ah).f32x4Sub().set(al);
+  k.get(ah).get(ah).f32x4Mul(); splat(c, 0.5); k.f32x4Mul().set(hh);
+  k.get(ah).get(al).f32x4Mul().get(al).get(al).f32x4Mul(); splat(c, 0.5); k.f32x4Mul().f32x4Add().set(hl);
+  // e = 2^64 · t exp(−hh + P(t) − hl) = 2^65 · ½ erfc(a/√2) = 2^65 Φ(−a); 0 past the cutoff
+  estrin(c, ERFCC, t); k.get(hl).f32x4Sub().set(d);
+  expShifted(c, hh, d);
+  k.get(t).f32x4Mul().get(big).v128AndNot().set(e);
+  k.get(out);
+  if (!backward) {
+    // x < 0: x Φ(−a), scaled down last so a subnormal Φ still gives a normal x Φ; else x (1 − Φ(−a))
+    k.get(x).get(e).f32x4Mul(); splat(c, 2 ** -(UP + 1)); k.f32x4Mul();
+    k.get(x); splat(c, 1); k.get(e); splat(c, 2 ** -(UP + 1)); k.f32x4Mul().f32x4Sub().f32x4Mul();
+    k.get(x); splat(c, 0); k.f32x4Lt().v128Bitselect();
+  } else {
+    // Φ(x) + x φ(x), φ = exp(−hh − hl)/√(2π) (0 past the cutoff), times the upstream gradient
+    k.get(e); splat(c, 2 ** -(UP + 1)); k.f32x4Mul().set(q);
+    k.get(q); splat(c, 1); k.get(q).f32x4Sub(); k.get(x); splat(c, 0); k.f32x4Lt().v128Bitselect();
+    splat(c, 0); k.get(hl).f32x4Sub().set(d);
+    expShifted(c, hh, d);
+    k.get(x).f32x4Mul(); splat(c, INV_SQRT_2PI * 2 ** -UP); k.f32x4Mul().get(big).v128AndNot();
+    k.f32x4Add().get(0).v128Load(off).f32x4Mul();
+  }
+  k.v128Store(off);
+}
+
+/**
+ * (x, y, n) for the forward, y = gelu(x); (g, x, y, n) for the backward, y = g · gelu'(x); n elements, a
+ * multiple of 4 (byte addresses). Two steps per trip, so two independent chains overlap.
+ */
+function gelu32Kernel(pool: ConstPool, backward: boolean): FuncDef {
+  const nIn = backward ? 2 : 1, count = nIn + 1;
+  const L = new Locals(nIn + 2), k = new Code(), c: Ctx = { k, L, pool };
+  k.pool = pool;
+  const end = L.add(T.i32), end2 = L.add(T.i32);
+  const xIn = backward ? 1 : 0;
+  k.get(xIn).get(count).i32(2).i32Shl().i32Add().tee(end).i32(16).i32Sub().set(end2);
+  const loop = (limit: number, bytes: number, body: () => void) => {
+    k.block().loop();
+    k.get(xIn).get(limit).i32GeS().brIf(1);
+    body();
+    for (let i = 0; i <= nIn; i++) k.get(i).i32(bytes).i32Add().set(i);
+    k.br(0).end().end();
+  };
+  loop(end2, 32, () => { geluStep(c, backward, 0); geluStep(c, backward, 16); });
+  loop(end, 16, () => geluStep(c, backward, 0));
+  return { name: backward ? 'gelu32Backward' : 'gelu32', params: Array<T>(nIn + 2).fill(T.i32), locals: L.types, body: k };
+}
+
+/** The two kernels, for the module (their constants go to `pool`). */
+export function emitGelu32Kernels(pool: ConstPool): FuncDef[] {
+  return [gelu32Kernel(pool, false), gelu32Kernel(pool, true)];
+}

@@ -1,0 +1,100 @@
+// Emitted wasm for layernorm over the last axis of a contiguous [rows, cols] f32 array.
+import { Code, FuncDef, T } from './emitter.js';
+import { Locals, forCols, forRows, reduce, splat } from './emit-helpers.js';
+
+// y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps), var the biased variance of the row
+function layerNorm(): FuncDef {
+  const [x, w, b, y, mean, rstd, rows, cols, eps] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const L = new Locals(9), k = new Code();
+  const rowBytes = L.add(T.i32), vecEnd = L.add(T.i32), j = L.add(T.i32), n = L.add(T.f32);
+  const vs = L.add(T.v128), s = L.add(T.f32), mu = L.add(T.f32), r = L.add(T.f32), vmu = L.add(T.v128), vr = L.add(T.v128);
+  const d = L.add(T.v128);
+  k.get(cols).i32(4).i32Mul().set(rowBytes);
+  k.get(cols).i32(2).i32Shl().i32(-16).and_().set(vecEnd);
+  k.get(cols).f32ConvertI32S().set(n);
+  forRows(k, rows, rowBytes, [x, y], () => {
+    k.v128Const(splat(0)).set(vs).f32(0).set(s);
+    forCols(k, j, vecEnd, rowBytes, () => k.get(vs).get(x).get(j).i32Add().v128Load().f32x4Add().set(vs),
+      () => k.get(s).get(x).get(j).i32Add().f32Load().f32Add().set(s));
+    reduce(k, vs, 'add'); k.get(s).f32Add().get(n).f32Div().tee(mu).f32x4Splat().set(vmu);
+    k.v128Const(splat(0)).set(vs).f32(0).set(s);
+    forCols(k, j, vecEnd, rowBytes, () => {
+      k.get(x).get(j).i32Add().v128Load().get(vmu).f32x4Sub().set(d);
+      k.get(vs).get(d).get(d).f32x4Mul().f32x4Add().set(vs);
+    }, () => {
+      k.get(x).get(j).i32Add().f32Load().get(mu).f32Sub().f32x4Splat().set(d);
+      k.get(s).get(d).f32x4ExtractLane(0).get(d).f32x4ExtractLane(0).f32Mul().f32Add().set(s);
+    });
+    reduce(k, vs, 'add'); k.get(s).f32Add().get(n).f32Div().get(eps).f32Add().f32Sqrt().set(r);
+    k.f32(1).get(r).f32Div().tee(r).f32x4Splat().set(vr);
+    k.get(mean).get(mu).f32Store().get(rstd).get(r).f32Store();
+    k.get(mean).i32(4).i32Add().set(mean).get(rstd).i32(4).i32Add().set(rstd);
+    forCols(k, j, vecEnd, rowBytes, () => {
+      k.get(y).get(j).i32Add();
+      k.get(x).get(j).i32Add().v128Load().get(vmu).f32x4Sub().get(vr).f32x4Mul();
+      k.get(w).get(j).i32Add().v128Load().f32x4Mul().get(b).get(j).i32Add().v128Load().f32x4Add().v128Store();
+    }, () => {
+      k.get(y).get(j).i32Add();
+      k.get(x).get(j).i32Add().f32Load().get(mu).f32Sub().get(r).f32Mul();
+      k.get(w).get(j).i32Add().f32Load().f32Mul().get(b).get(j).i32Add().f32Load().f32Add().f32Store();
+    });
+  });
+  return { name: 'layerNorm', params: [...Array(8).fill(T.i32), T.f32], locals: L.types, body: k };
+}
+
+// xhat = (x - mean) * rstd, gw = grad * w:
+// dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)); dw = sum_rows grad * xhat; db = sum_rows grad
+function layerNormBackward(): FuncDef {
+  const [x, w, mean, rstd, g, dx, dw, db, rows, cols] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const L = new Locals(10), k = new Code();
+  const rowBytes = L.add(T.i32), vecEnd = L.add(T.i32), j = L.add(T.i32), n = L.add(T.f32);
+  const va = L.add(T.v128), vb = L.add(T.v128), sa = L.add(T.f32), sb = L.add(T.f32);
+  const vmu = L.add(T.v128), vr = L.add(T.v128), xh = L.add(T.v128), gv = L.add(T.v128), gw = L.add(T.v128);
+  const keepA = L.add(T.v128), keepB = L.add(T.v128);
+  k.get(cols).i32(4).i32Mul().set(rowBytes);
+  k.get(cols).i32(2).i32Shl().i32(-16).and_().set(vecEnd);
+  k.get(cols).f32ConvertI32S().set(n);
+  forCols(k, j, vecEnd, rowBytes,
+    () => { k.get(dw).get(j).i32Add().v128Const(splat(0)).v128Store(); k.get(db).get(j).i32Add().v128Const(splat(0)).v128Store(); },
+    () => { k.get(dw).get(j).i32Add().f32(0).f32Store(); k.get(db).get(j).i32Add().f32(0).f32Store(); });
+  // one body for both the vector and the tail: the tail works on lane 0 of splatted scalars
+  const pass1 = (load: (p: number) => void, store: (p: number, v: () => void) => void) => {
+    load(x); k.get(vmu).f32x4Sub().get(vr).f32x4Mul().set(xh);
+    load(g); k.set(gv);
+    load(w); k.get(gv).f32x4Mul().set(gw);
+    k.get(va).get(gw).f32x4Add().set(va);
+    k.get(vb).get(gw).get(xh).f32x4Mul().f32x4Add().set(vb);
+    store(dw, () => { load(dw); k.get(gv).get(xh).f32x4Mul().f32x4Add(); });
+    store(db, () => { load(db); k.get(gv).f32x4Add(); });
+  };
+  const pass2 = (load: (p: number) => void, store: (p: number, v: () => void) => void) => {
+    load(x); k.get(vmu).f32x4Sub().get(vr).f32x4Mul().set(xh);
+    load(g); load(w); k.f32x4Mul().set(gw);
+    store(dx, () => { k.get(gw).get(va).f32x4Sub().get(xh).get(vb).f32x4Mul().f32x4Sub().get(vr).f32x4Mul(); });
+  };
+  const vload = (p: number) => { k.get(p).get(j).i32Add().v128Load(); };
+  const vstore = (p: number, v: () => void) => { k.get(p).get(j).i32Add(); v(); k.v128Store(); };
+  const sload = (p: number) => { k.get(p).get(j).i32Add().v128Load32Splat(); };
+  const sstore = (p: number, v: () => void) => { k.get(p).get(j).i32Add(); v(); k.f32x4ExtractLane(0).f32Store(); };
+  forRows(k, rows, rowBytes, [x, g, dx], () => {
+    k.get(mean).f32Load().f32x4Splat().set(vmu).get(rstd).f32Load().f32x4Splat().set(vr);
+    k.get(mean).i32(4).i32Add().set(mean).get(rstd).i32(4).i32Add().set(rstd);
+    k.v128Const(splat(0)).tee(va).set(vb).f32(0).set(sa).f32(0).set(sb);
+    // a tail column runs the vector body on splats; only lane 0 of its sums is kept, in sa/sb
+    forCols(k, j, vecEnd, rowBytes, () => pass1(vload, vstore), () => {
+      k.get(va).set(keepA).get(vb).set(keepB); // set the vector sums aside
+      k.v128Const(splat(0)).tee(va).set(vb);
+      pass1(sload, sstore);
+      k.get(sa).get(va).f32x4ExtractLane(0).f32Add().set(sa).get(sb).get(vb).f32x4ExtractLane(0).f32Add().set(sb);
+      k.get(keepA).set(va).get(keepB).set(vb);
+    });
+    reduce(k, va, 'add'); k.get(sa).f32Add().get(n).f32Div().f32x4Splat().set(va);
+    reduce(k, vb, 'add'); k.get(sb).f32Add().get(n).f32Div().f32x4Splat().set(vb);
+    forCols(k, j, vecEnd, rowBytes, () => pass2(vload, vstore), () => pass2(sload, sstore));
+  });
+  return { name: 'layerNormBackward', params: Array(10).fill(T.i32), locals: L.types, body: k };
+}
+
+export function emitLayerNormKernels(): FuncDef[] {
+  return [layerNorm(), layerNormBackward()];
+}

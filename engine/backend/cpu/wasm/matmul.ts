@@ -1,0 +1,79 @@
+// GEMM driver, run by the main thread and by every worker over the shared memory.
+// A job is split into chunks (one batch item × up to MC rows of C); a thread takes chunks from a shared
+// counter, packs what the chunk needs into its own scratch, runs the kernel, and copies its rows of C out.
+import { Exports, KERNELS } from './runtime.js';
+import { UNROLL } from './matmul-kernel.js';
+import { Ctl } from './protocol.js';
+
+export interface Plan {
+  kernel: number; MC: number; KC: number; kBlocks: number; Np: number; chunksPerBatch: number; scratchBytes: number;
+}
+
+/** Tuning knobs (exported for the bench script). */
+export const tuning = { kernel: -1, MC: 0, KCMAX: 256 };
+
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+/** The kernel with the least padded work per unit of speed. */
+function pickKernel(M: number, N: number): number {
+  if (tuning.kernel >= 0) return tuning.kernel;
+  let best = 0, bestCost = Infinity;
+  KERNELS.forEach(({ mr, nr, gflops }, id) => {
+    const cost = (roundUp(M, mr) * roundUp(N, nr)) / gflops;
+    if (cost < bestCost * 0.999) { best = id; bestCost = cost; }
+  });
+  return best;
+}
+
+export function plan(batch: number, M: number, N: number, K: number, threads: number): Plan {
+  const kernel = pickKernel(M, N);
+  const { mr, nr } = KERNELS[kernel];
+  const kBlocks = Math.ceil(K / tuning.KCMAX);
+  const KC = roundUp(Math.ceil(K / kBlocks), UNROLL);
+  const Np = roundUp(N, nr);
+  let MC = tuning.MC || 192;
+  // enough chunks to keep every thread busy
+  if (batch < 4 * threads) MC = Math.min(MC, Math.ceil(M / (4 * threads / batch)));
+  MC = Math.min(roundUp(Math.max(MC, 1), mr), roundUp(M, mr));
+  const chunksPerBatch = Math.ceil(M / MC);
+  const scratchBytes = roundUp((kBlocks * KC * Np + MC * KC + MC * Np) * 4, 64);
+  return { kernel, MC, KC, kBlocks, Np, chunksPerBatch, scratchBytes };
+}
+
+/** Per-thread memory of which B is already packed in this thread's scratch. */
+export interface ThreadState { jobId: number; packedBatch: number }
+
+/** Runs chunk `chunk` of the GEMM job in the control block: one batch item × up to MC rows of C. */
+export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread: number, st: ThreadState): void {
+  const kernel = c[Ctl.kernel], { mr, nr } = KERNELS[kernel];
+  const M = c[Ctl.M], N = c[Ctl.N], K = c[Ctl.K], MC = c[Ctl.MC], KC = c[Ctl.KC];
+  const cpb = c[Ctl.chunksPerBatch];
+  const bi = Math.floor(chunk / cpb), i0 = (chunk - bi * cpb) * MC, rows = Math.min(MC, M - i0);
+  const Np = roundUp(N, nr), kBlocks = Math.ceil(K / KC);
+  const base = c[Ctl.scratchBase] + thread * c[Ctl.scratchBytes];
+  const bPack = base, aPack = bPack + kBlocks * KC * Np * 4, cBuf = aPack + MC * KC * 4;
+  const aRS = c[Ctl.aRS], aCS = c[Ctl.aCS], bRS = c[Ctl.bRS], bCS = c[Ctl.bCS];
+  const packA = ex.pack.get(mr)!, packB = ex.pack.get(nr)!, gemm = ex.gemm[kernel];
+
+  const bKey = c[Ctl.bBS] === 0 ? 0 : bi;
+  if (st.jobId !== c[Ctl.jobId] || st.packedBatch !== bKey) {
+    const bSrc = c[Ctl.bBase] + bKey * c[Ctl.bBS];
+    for (let q = 0; q < kBlocks; q++) {
+      const k0 = q * KC, kc = Math.min(KC, K - k0);
+      packB(bSrc + k0 * bRS, bCS, bRS, N, kc, roundUp(kc, UNROLL), bPack + q * KC * Np * 4);
+    }
+    st.jobId = c[Ctl.jobId];
+    st.packedBatch = bKey;
+  }
+  const aSrc = c[Ctl.aBase] + bi * c[Ctl.aBS] + i0 * aRS;
+  const mPanels = Math.ceil(rows / mr), nPanels = Np / nr;
+  const cOut = c[Ctl.outBase] + (bi * M + i0) * N * 4;
+  // whole tiles write straight into the output rows; ragged edges go through the padded buffer
+  const direct = N === Np && rows % mr === 0;
+  for (let q = 0; q < kBlocks; q++) {
+    const k0 = q * KC, kc = Math.min(KC, K - k0), kcPad = roundUp(kc, UNROLL);
+    packA(aSrc + k0 * aCS, aRS, aCS, rows, kc, kcPad, aPack);
+    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, q > 0 ? 1 : 0);
+  }
+  if (!direct) ex.copyRows(cBuf, Np * 4, cOut, N * 4, rows, N * 4);
+}

@@ -1,0 +1,64 @@
+// Worker threads that share the wasm memory. The caller stays synchronous: the main thread takes chunks
+// like any worker, then blocks on Atomics.wait until the chunks the workers took are done.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { Ctl, LOCKED } from './protocol.js';
+import { drainChunks, runChunk, type ThreadState } from './dispatch.js';
+import { Runtime } from './runtime.js';
+
+let threads = Math.max(1, availableParallelism());
+const workers: Worker[] = [];
+const mainState: ThreadState = { jobId: -1, packedBatch: -1 };
+
+/** Sets the thread count and starts missing workers now: they take a few ms to come up, in the background. */
+export function setThreads(rt: Runtime | null, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setWasmThreads: expected a positive integer, got ${n}`);
+  threads = n;
+  if (rt) ensureWorkers(rt, n);
+}
+
+/** How many chunks the workers have run since start (for tests that must see the workers take part). */
+export function workerChunkCount(rt: Runtime): number {
+  return Atomics.load(new Int32Array(rt.memory.buffer, 0, Ctl.size), Ctl.workerChunks);
+}
+
+export function threadCount(): number { return threads; }
+
+function ensureWorkers(rt: Runtime, n: number): void {
+  while (workers.length < n - 1) {
+    const w = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { module: rt.module, memory: rt.memory, thread: workers.length + 1 },
+    });
+    w.unref();
+    workers.push(w);
+  }
+}
+
+/** Locks the chunk counter so that no worker takes a chunk while the job's parameters are written. */
+export function lockJob(c: Int32Array): void {
+  Atomics.store(c, Ctl.counter, LOCKED);
+}
+
+/**
+ * Runs the job whose parameters are in the control block, on `n` threads (1 = main thread only). The main
+ * thread runs `first` (if given) after the workers are woken and before it takes chunks itself.
+ */
+export function runJob(rt: Runtime, c: Int32Array, n: number, first?: () => void): void {
+  const total = c[Ctl.total];
+  c[Ctl.done] = 0;
+  c[Ctl.failed] = 0;
+  if (n <= 1) {
+    first?.();
+    for (let i = 0; i < total; i++) runChunk(rt.ex, c, i, 0, mainState);
+    return;
+  }
+  ensureWorkers(rt, n);
+  Atomics.store(c, Ctl.counter, 0);
+  Atomics.add(c, Ctl.gen, 1);
+  Atomics.notify(c, Ctl.gen);
+  first?.();
+  drainChunks(rt.ex, c, 0, mainState);
+  for (let d = Atomics.load(c, Ctl.done); d < total; d = Atomics.load(c, Ctl.done)) Atomics.wait(c, Ctl.done, d);
+  Atomics.store(c, Ctl.counter, LOCKED);
+  if (c[Ctl.failed]) throw new Error(`wasm: a worker thread failed while running a ${['matmul', 'elementwise', 'rows'][c[Ctl.kind]]} job`);
+}

@@ -1,0 +1,62 @@
+// matmul and F.linear, one family: gradients equal float64 central differences (every operand kind),
+// matmul associates, and the values equal PyTorch's fixtures.
+import fc from 'fast-check';
+import { F, type Tensor } from '../../engine/index.js';
+import { forEachBackend, on, workDType } from '../helpers/backends.js';
+import { assertAllClose, valuesOf } from '../helpers/allclose.js';
+import { checkGradients, sampledGradcheck } from '../helpers/gradients.js';
+import { fixtureTests } from '../helpers/reference.js';
+import { randomTensor, seedArb, shapeArb } from '../helpers/random.js';
+
+const RUNS = { numRuns: 20 };
+const dim = fc.constantFrom(1, 2, 3, 5);
+
+forEachBackend('d matmul equals central differences (2-D @ 2-D, batched @ 2-D, broadcast batches, .mT operands, 1-D operands)', async (device) => {
+  const arb = fc.record({ m: dim, k: dim, n: dim, b1: fc.constantFrom(1, 2), b2: fc.constantFrom(1, 3), kind: fc.constantFrom('2d', 'batched@2d', 'broadcast', 'mT', 'vectors') });
+  await fc.assert(fc.asyncProperty(arb, seedArb, async ({ m, k, n, b1, b2, kind }, seed) => {
+    const mm = (a: Tensor, b: Tensor) => a.matmul(b);
+    if (kind === '2d') await checkGradients(device, mm, [randomTensor([m, k], seed), randomTensor([k, n], seed + 1)]);
+    if (kind === 'batched@2d') await checkGradients(device, mm, [randomTensor([b2, m, k], seed), randomTensor([k, n], seed + 1)]);
+    if (kind === 'broadcast') await checkGradients(device, mm, [randomTensor([b1, 1, m, k], seed), randomTensor([b2, k, n], seed + 1)]);
+    if (kind === 'mT') await checkGradients(device, (a, b) => a.mT.matmul(b.mT), [randomTensor([b2, k, m], seed), randomTensor([n, k], seed + 1)]);
+    if (kind === 'vectors') {
+      await checkGradients(device, mm, [randomTensor([k], seed), randomTensor([k], seed + 1)]); // dot product: a 0-d result
+      await checkGradients(device, mm, [randomTensor([k], seed), randomTensor([b2, k, n], seed + 1)]);
+      await checkGradients(device, mm, [randomTensor([b2, m, k], seed), randomTensor([k], seed + 1)]);
+    }
+  }), RUNS);
+});
+
+forEachBackend('d matmul equals central differences at 45×65 @ 65×45 (sampled elements)', async (device) => {
+  const a = randomTensor([45, 65], 3), b = randomTensor([65, 45], 4);
+  if (workDType(device) === 'float64') sampledGradcheck((x, y) => x.matmul(y), [a, b], { samples: 12 });
+  else await checkGradients(device, (x, y) => x.matmul(y), [a, b]);
+});
+
+forEachBackend('d F.linear equals central differences (with and without bias, batched input)', async (device) => {
+  const arb = fc.record({ lead: shapeArb(1, 2), inF: dim, outF: dim, bias: fc.boolean() });
+  await fc.assert(fc.asyncProperty(arb, seedArb, async ({ lead, inF, outF, bias }, seed) => {
+    const inputs = [randomTensor([...lead, inF], seed), randomTensor([outF, inF], seed + 1)];
+    if (bias) inputs.push(randomTensor([outF], seed + 2));
+    await checkGradients(device, (x, w, b) => F.linear(x, w, b), inputs);
+  }), RUNS);
+});
+
+// ---- laws ----
+
+forEachBackend('matmul is associative: (AB)C = A(BC) within tolerance', async (device) => {
+  const dim = fc.constantFrom(1, 2, 3, 5, 8);
+  await fc.assert(fc.asyncProperty(dim, dim, dim, dim, fc.constantFrom<number[]>([], [2], [3, 1]), seedArb, async (m, k, n, p, batch, seed) => {
+    const a = on(device, randomTensor([...batch, m, k], seed));
+    const b = on(device, randomTensor([k, n], seed + 1));
+    const c = on(device, randomTensor([n, p], seed + 2));
+    const left = await valuesOf(a.matmul(b).matmul(c));
+    const right = await valuesOf(a.matmul(b.matmul(c)));
+    // rounding grows with the sizes: scale the floor by the magnitude of the products
+    assertAllClose(left, right, { rtol: workDType(device) === 'float64' ? 1e-12 : 1e-4, floorRel: 1e-2, floor: 1e-12, what: '(AB)C vs A(BC)' });
+  }), { numRuns: 30 });
+});
+
+// ---- PyTorch fixtures ----
+
+fixtureTests('matmul');
