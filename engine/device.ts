@@ -46,6 +46,8 @@ class BufferPool {
 export class Device {
   readonly stats: MemoryStats = { tensors: 0, storages: 0, bytes: 0 };
   readonly pool = new BufferPool(envMiB('TLEG_POOL_MB', 512));
+  /** Arrays handed out from wasm memory (returned to it, never to the garbage collector). */
+  private readonly resident = new WeakSet<TypedArray>();
   /** The backend's kernels, with cpu kernels for the ones it does not claim. */
   readonly kernels: AsyncKernels;
   private queue: Promise<void> = Promise.resolve();
@@ -76,7 +78,10 @@ export class Device {
    */
   alloc(dtype: DType, length: number, zero: boolean): TypedArray {
     const own = this.backend.alloc?.(dtype, length);
-    if (own) return zero ? own.fill(0) : own;
+    if (own) {
+      this.resident.add(own);
+      return zero ? own.fill(0) : own;
+    }
     const reused = this.pool.take(dtype, length);
     if (!reused) return allocArray(dtype, length);
     if (zero) reused.fill(0);
@@ -85,8 +90,19 @@ export class Device {
 
   /** Takes back the array of a freed storage the engine allocated. */
   recycle(a: TypedArray): void {
-    if (this.backend.free?.(a)) return;
+    if (this.resident.delete(a) && this.backend.free?.(a)) return;
     this.pool.give(a);
+  }
+
+  /**
+   * The array a storage keeps once the engine stops managing it (see Storage.handOver): a private copy of
+   * wasm memory, whose block is freed now; any other array as it is, left to the garbage collector.
+   */
+  handOver(a: TypedArray): TypedArray {
+    if (!this.resident.has(a)) return a;
+    const copy = a.slice();
+    this.recycle(a);
+    return copy;
   }
 
   /** True when every queued kernel has finished, so host arrays hold final values. */
@@ -138,18 +154,36 @@ export function listDevices(): Device[] {
   return [...devices.values()];
 }
 
-/** Reference-counted host storage shared by a tensor and its views. */
+/** A tensor's hold on its storage as the finalizer sees it: cut (null) once the storage is left to the garbage collector. */
+export interface StorageHold { storage: Storage | null }
+
+/**
+ * Reference-counted host storage shared by a tensor and its views. `version` counts in-place writes, so
+ * autograd can tell when a value it saved for backward was overwritten.
+ */
 export class Storage {
   private refs = 0;
   freed = false;
+  /** Counted in the device's memory stats and released by the engine; false once handed to the garbage collector. */
+  managed = true;
+  version = 0;
+  /** The in-place op that last wrote here, for error messages. */
+  lastWrite: string | undefined;
+  /** Holds of tensors handed to the garbage collector while others on this storage were still managed. */
+  private handed: StorageHold[] = [];
 
   /**
    * `owned`: the array was allocated by the engine, so it may be recycled when the storage is freed
    * (never an array a user handed in).
    */
-  constructor(readonly device: Device, readonly data: TypedArray, private readonly owned = false) {
+  constructor(readonly device: Device, public data: TypedArray, private readonly owned = false) {
     device.stats.storages++;
     device.stats.bytes += data.byteLength;
+  }
+
+  /** Tensor objects holding this storage. */
+  get refCount(): number {
+    return this.refs;
   }
 
   retain(): void {
@@ -159,10 +193,44 @@ export class Storage {
   release(): void {
     if (--this.refs === 0 && !this.freed) {
       this.freed = true;
-      this.device.stats.storages--;
-      this.device.stats.bytes -= this.data.byteLength;
+      if (this.managed) {
+        this.device.stats.storages--;
+        this.device.stats.bytes -= this.data.byteLength;
+      }
       // queued asynchronous kernels may still use the array: recycle only on synchronous devices
       if (this.owned && !this.device.async) this.device.recycle(this.data);
     }
+  }
+
+  /** A handed-over tensor on this storage was disposed: its reference goes with it. */
+  forgetHanded(hold: StorageHold): void {
+    const i = this.handed.indexOf(hold);
+    if (i >= 0) this.handed.splice(i, 1);
+  }
+
+  /**
+   * A tensor on this storage was handed to the garbage collector. Once every tensor on it is, the storage
+   * stops counting in memory() (values stay readable). Returns the holds cut then (this one alone when the
+   * storage was already unmanaged): nothing needs to release them, so their finalizers can be dropped and
+   * the array is collected with the last tensor.
+   */
+  handOver(hold: StorageHold): StorageHold[] {
+    if (this.freed) return [];
+    if (!this.managed) { hold.storage = null; return [hold]; }
+    this.handed.push(hold);
+    if (this.handed.length < this.refs) return [];
+    this.managed = false;
+    this.device.stats.storages--;
+    this.device.stats.bytes -= this.data.byteLength;
+    const cut = this.handed;
+    for (const h of cut) h.storage = null;
+    this.handed = [];
+    return cut;
+  }
+
+  /** For a storage handed over: wasm memory it still holds is copied to an ordinary array and freed now. */
+  evict(): void {
+    if (this.managed || this.freed || !this.owned || this.device.async) return;
+    this.data = this.device.handOver(this.data);
   }
 }

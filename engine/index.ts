@@ -18,7 +18,7 @@ export { matmul } from './ops/matmul.js';
 export { softmaxComposed, logSoftmaxComposed } from './ops/softmax.js';
 export { layerNormComposed } from './ops/layernorm.js';
 export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn, type Grads } from './ops/op.js';
-export { apply } from './autograd.js';
+export { apply, graphScope } from './autograd.js';
 export { profile, recordFunction, formatProfile, type ProfileReport, type ProfileRow, type ProfilePhase, type ProfileTableOptions } from './profiler.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
 export type { Backend, Kernels, View } from './backend/interface.js';

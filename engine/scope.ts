@@ -1,21 +1,52 @@
 // Explicit memory scopes: every tensor created inside `scope(fn)` is disposed when fn returns, except
-// the ones it returns and the ones passed to `keep`. On cpu the garbage collector also reclaims
-// storage; scopes make the counts exact and free device buffers at once.
+// the ones it returns and the ones passed to `keep`. Tensors made outside any scope are watched by the
+// step generations of memory.ts instead.
 import type { Tensor } from './tensor.js';
+import { noteUnscoped } from './memory.js';
 
 const stack: Set<Tensor>[] = [];
 
-export function trackTensor(t: Tensor): void {
-  if (stack.length > 0) stack[stack.length - 1].add(t);
+let nextId = 1;
+
+/** A new tensor's id. Ids only grow, so a tensor's graph ancestors all have smaller ids (graphScope uses this). */
+export function takeTensorId(): number {
+  return nextId++;
 }
 
-/** Excludes t from disposal by every enclosing scope. */
+/** The id the next tensor will get. */
+export function nextTensorId(): number {
+  return nextId;
+}
+
+export function trackTensor(t: Tensor): void {
+  if (stack.length > 0) stack[stack.length - 1].add(t);
+  else noteUnscoped(t);
+}
+
+/** Excludes t from disposal by every enclosing scope, and from the hand-over to the garbage collector. */
 export function keep<T extends Tensor>(t: T): T {
-  for (const s of stack) s.delete(t);
+  t.kept = true;
   return t;
 }
 
-function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
+/** Disposes the tensors of a finished tracking set, except the kept ones. */
+export function disposeUnkept(created: Iterable<Tensor>): void {
+  for (const t of created) if (!t.kept) t.dispose();
+}
+
+/** Starts recording the tensors created from now on (the engine's own bookkeeping, e.g. inside backward). */
+export function beginTracking(): Set<Tensor> {
+  const created = new Set<Tensor>();
+  stack.push(created);
+  return created;
+}
+
+/** Stops the recording begun by beginTracking (which must be the innermost one still open). */
+export function endTracking(created: Set<Tensor>): void {
+  if (stack.pop() !== created) throw new Error('scope: tracking ended out of order (an engine bug)');
+}
+
+export function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 4) return;
   if (isTensor(value)) { out.add(value); return; }
   const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
@@ -43,7 +74,8 @@ export function scope<T>(fn: () => T): T {
   collectTensors(result, returned);
   for (const t of mine) {
     if (returned.has(t)) trackTensor(t);
-    else t.dispose();
+    else if (!t.kept) t.dispose();
   }
   return result;
 }
+

@@ -1,12 +1,13 @@
 // The public Tensor: a typed storage read through a Layout, plus its autograd links. Most methods are
 // one-line calls into engine/ops, where each op declares its forward and backward together.
 import { allocArray, assertCastTarget, isFloat, type DType, type TypedArray } from './dtype.js';
-import { getDevice, Storage, type Device, type DeviceName } from './device.js';
+import { getDevice, Storage, type Device, type DeviceName, type StorageHold } from './device.js';
 import { contiguousLayout, contiguousStrides, isContiguous, numel, sameShape, shapeStr, type Layout } from './layout.js';
 import type { View } from './backend/interface.js';
-import { keep, trackTensor } from './scope.js';
-import { runBackward, type GraphNode } from './autograd.js';
-import { isGradEnabled } from './grad-mode.js';
+import { beginTracking, disposeUnkept, endTracking, keep, takeTensorId, trackTensor } from './scope.js';
+import { readGuard } from './read-guard.js';
+import { rebaseInPlace, runBackward, type GraphNode } from './autograd.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
@@ -17,16 +18,17 @@ import { formatTensor } from './format.js';
 export type Scalar = number;
 export type TensorLike = Tensor | number;
 
-const registry = new FinalizationRegistry<{ storage: Storage; device: Device }>((held) => {
-  held.device.stats.tensors--;
-  held.storage.release();
-});
+/** What the finalizer of a collected tensor releases: its count when still counted, and its hold on the storage. */
+interface TensorLife extends StorageHold { readonly device: Device; counted: boolean }
 
-let nextId = 1;
+const registry = new FinalizationRegistry<TensorLife>((life) => {
+  if (life.counted) life.device.stats.tensors--;
+  life.storage?.release();
+});
 
 export class Tensor {
   readonly __isTensor = true;
-  readonly id = nextId++;
+  readonly id = takeTensorId();
   /** Gradient accumulated by backward() for leaves (and for non-leaves after retainGrad()). */
   private gradValue: Tensor | null = null;
   /** The op that produced this tensor, when it was recorded for autograd. */
@@ -34,6 +36,15 @@ export class Tensor {
   private requires: boolean;
   private retains = false;
   private disposed = false;
+  /** Who disposed it, when not the user: said in the error of a later use. */
+  private disposedBy = '';
+  private readonly life: TensorLife;
+  /** Graph nodes not yet released that hold this tensor (as an input, or as their output). */
+  graphUses = 0;
+  /** Made inside a graphScope() and needed by a graph: disposed when the last node holding it is released. */
+  freeWithGraph = false;
+  /** Passed to keep(): the engine leaves its lifetime to the user (dispose, or the garbage collector). */
+  kept = false;
   /** A readable name for error messages and state dicts (optional). */
   name?: string;
 
@@ -44,7 +55,8 @@ export class Tensor {
     }
     storage.retain();
     storage.device.stats.tensors++;
-    registry.register(this, { storage, device: storage.device }, this);
+    this.life = { device: storage.device, storage, counted: true };
+    registry.register(this, this.life, this.life);
     trackTensor(this);
   }
 
@@ -93,13 +105,15 @@ export class Tensor {
 
   /** The raw view for kernels; throws after dispose(). */
   view_(): View {
-    if (this.disposed) throw new Error(`tensor ${shapeStr(this.layout.shape)}: used after dispose()`);
+    if (this.disposed) throw this.usedAfterDispose('tensor');
+    readGuard()?.(this);
     return { data: this.storage.data, layout: this.layout };
   }
 
   /** The storage array of a contiguous tensor created by an op (kernels write into it). */
   get data_(): TypedArray {
-    if (this.disposed) throw new Error(`tensor ${shapeStr(this.layout.shape)}: used after dispose()`);
+    if (this.disposed) throw this.usedAfterDispose('tensor');
+    readGuard()?.(this);
     return this.storage.data;
   }
 
@@ -126,6 +140,13 @@ export class Tensor {
     } else {
       this.gradValue.add_(g);
     }
+  }
+
+  /** Takes g (made by backward, held nowhere else) as the first .grad, without a copy; false when it cannot. */
+  adoptGrad_(g: Tensor): boolean {
+    if (this.gradValue !== null || g.offset !== 0 || !g.isContiguous() || !sameShape(g.shape, this.shape)) return false;
+    this.gradValue = keep(g);
+    return true;
   }
 
   requiresGrad_(v = true): this {
@@ -156,18 +177,50 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    registry.unregister(this);
-    this.storage.device.stats.tensors--;
+    registry.unregister(this.life);
+    if (this.life.counted) this.storage.device.stats.tensors--;
+    else this.storage.forgetHanded(this.life);
     this.storage.release();
     this.gradFn = null;
   }
 
+  /** Counted in memory(): not yet disposed, collected or handed to the garbage collector. */
+  get isCounted(): boolean {
+    return this.life.counted;
+  }
+
+  /**
+   * Leaves this tensor to the garbage collector (see memory.ts): it stays valid but no longer counts in
+   * memory(); true when its storage stops counting too, so its wasm memory should be evicted.
+   */
+  handOver_(): boolean {
+    if (this.disposed || !this.life.counted) return false;
+    this.life.counted = false;
+    this.storage.device.stats.tensors--;
+    const wasManaged = this.storage.managed;
+    // a registered finalizer leaves a record behind until the event loop turns: drop the ones not needed
+    for (const hold of this.storage.handOver(this.life)) registry.unregister(hold);
+    return wasManaged && !this.storage.managed;
+  }
+
   get isDisposed(): boolean { return this.disposed; }
+
+  /** dispose() on the engine's behalf, saying why in the error of any later use. */
+  disposeBecause_(reason: string): void {
+    if (!this.disposed) this.disposedBy = reason;
+    this.dispose();
+  }
+
+  private usedAfterDispose(where: string): Error {
+    const why = this.disposedBy === '' ? 'used after dispose() (or after the scope() that made it ended)' : `used after ${this.disposedBy}`;
+    return new Error(`${where}: the ${shapeStr(this.layout.shape)} tensor${this.name !== undefined ? ` '${this.name}'` : ''} was ${why}`);
+  }
 
   // ---- reads ------------------------------------------------------------------------------------
 
   private checkReadable(op: string): void {
-    if (this.disposed) throw new Error(`${op}: tensor ${shapeStr(this.layout.shape)} was disposed`);
+    if (this.disposed) throw this.usedAfterDispose(op);
+    readGuard()?.(this);
     if (!this.storage.device.settled) {
       throw new Error(`${op}: this ${this.device} tensor is still being computed asynchronously; use \`await t.data()\` (or \`await sync()\`) before reading synchronously`);
     }
@@ -297,25 +350,78 @@ export class Tensor {
   softmax(axis = -1): Tensor { return softmax(this, axis); }
   logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
 
-  // ---- in place (no autograd; used by optimisers, under noGrad) -----------------------------------
-  private checkInPlace(op: string): void {
-    if (this.disposed) throw new Error(`${op}: tensor was disposed`);
-    if (this.requires && this.isLeaf && isGradEnabled()) {
-      throw new Error(`${op}: a leaf tensor that requires grad cannot be modified in place while grad is recorded; wrap the update in noGrad(() => ...)`);
+  // ---- in place --------------------------------------------------------------------------------------
+  // Every write bumps the storage's version, so a backward that needs the old values throws instead of
+  // using the new ones. While grad is recorded, an in-place op on a tensor in the graph is recorded as
+  // its out-of-place form applied to a copy of the old values, and the tensor takes over that history.
+
+  /** Call after writing into data_ directly (optimisers' fused loops): autograd then sees the change. */
+  markWritten_(op: string): void {
+    this.storage.version++;
+    this.storage.lastWrite = op;
+  }
+
+  private inPlace(op: string, other: TensorLike | null, compute: (self: Tensor, other: Tensor | null) => Tensor): this {
+    if (this.disposed) throw this.usedAfterDispose(op);
+    const recorded = isGradEnabled() && (this.requires || (other instanceof Tensor && other.requiresGrad));
+    if (!recorded) {
+      // the temporaries of an unrecorded update are nobody's: free them at once (optimiser loops make many)
+      const created = beginTracking();
+      try {
+        const src = other === null ? null : E.toTensor(other, this);
+        M.assignInto(this, noGrad(() => compute(this.detach(), src)));
+      } finally {
+        endTracking(created);
+        disposeUnkept(created);
+      }
+    } else {
+      this.checkRecordableInPlace(op);
+      const src = other === null ? null : E.toTensor(other, this);
+      // the old values, with the old history: the recorded op reads them, and the old node's output is them
+      const previous = noGrad(() => M.clone(this));
+      previous.gradFn = this.gradFn;
+      previous.requires = this.requires;
+      const result = compute(previous, src === null || src.storage !== this.storage ? src : previous);
+      noGrad(() => M.assignInto(this, result));
+      this.markWritten_(op);
+      rebaseInPlace(this, previous, result);
+      this.requires = result.requiresGrad;
+      if (result !== src && result !== previous) result.dispose();
+      return this;
+    }
+    this.markWritten_(op);
+    return this;
+  }
+
+  /** In-place ops that autograd cannot record: on a leaf that requires grad, or on a view of a tensor in the graph. */
+  private checkRecordableInPlace(op: string): void {
+    if (this.requires && this.isLeaf) {
+      throw new Error(`${op}: a leaf tensor that requires grad (${shapeStr(this.layout.shape)}) cannot be modified in place while grad is recorded; wrap the update in noGrad(() => ...)`);
+    }
+    let base: Tensor = this;
+    while (base.gradFn !== null) {
+      const viewed = base.gradFn.inputs.find((x) => x.storage === base.storage);
+      if (viewed === undefined) break;
+      base = viewed;
+    }
+    if (base !== this) {
+      const what = base.isLeaf ? 'a leaf tensor that requires grad' : `a tensor made by ${base.gradFn!.op.name}`;
+      throw new Error(`${op}: this ${shapeStr(this.layout.shape)} tensor is a view of ${what} (${shapeStr(base.shape)}), and an in-place op on a view would change it behind autograd's back; ${base.isLeaf ? 'wrap the update in noGrad(() => ...)' : 'use the out-of-place op, or clone() the view first'}`);
     }
   }
 
   /** this ← src (broadcast to this shape, cast to this dtype). */
   copy_(src: TensorLike): this {
-    this.checkInPlace('copy_');
-    const s = E.toTensor(src, this);
-    M.assignInto(this, s);
-    return this;
+    // the old values get no gradient: src replaces them; when recorded, the result is a tensor of its own (not src)
+    return this.inPlace('copy_', src, (_old, s) => {
+      const value = M.cast(M.expand(s!, this.shape), this.dtype);
+      return value === s && isGradEnabled() ? M.clone(value) : value;
+    });
   }
-  add_(other: TensorLike, alpha = 1): this { this.checkInPlace('add_'); M.assignInto(this, E.add(this.detach(), alpha === 1 ? other : E.mul(E.toTensor(other, this), alpha))); return this; }
-  sub_(other: TensorLike, alpha = 1): this { return this.add_(E.toTensor(other, this), -alpha); }
-  mul_(other: TensorLike): this { this.checkInPlace('mul_'); M.assignInto(this, E.mul(this.detach(), other)); return this; }
-  div_(other: TensorLike): this { this.checkInPlace('div_'); M.assignInto(this, E.div(this.detach(), other)); return this; }
+  add_(other: TensorLike, alpha = 1): this { return this.inPlace('add_', other, (a, b) => E.add(a, alpha === 1 ? b! : E.mul(b!, alpha))); }
+  sub_(other: TensorLike, alpha = 1): this { return this.inPlace('sub_', other, (a, b) => E.sub(a, alpha === 1 ? b! : E.mul(b!, alpha))); }
+  mul_(other: TensorLike): this { return this.inPlace('mul_', other, (a, b) => E.mul(a, b!)); }
+  div_(other: TensorLike): this { return this.inPlace('div_', other, (a, b) => E.div(a, b!)); }
   fill_(value: number): this { return this.copy_(value); }
   zero_(): this { return this.fill_(0); }
 

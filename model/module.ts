@@ -2,7 +2,7 @@
 // that require grad), named buffers (state that is saved but not trained) and named child modules;
 // dotted names (`blocks.0.attn.qkv.weight`) come from walking them in registration order: a module's
 // own parameters first, then each child's, as torch's named_parameters().
-import { checkOptions, keep, noGrad, sameShape, Tensor, type DType, type DeviceName } from '../engine/index.js';
+import { checkOptions, graphScope, keep, noGrad, sameShape, Tensor, type DType, type DeviceName } from '../engine/index.js';
 
 export type StateDict = Map<string, Tensor>;
 export type StateDictLike = Map<string, Tensor> | Record<string, Tensor>;
@@ -28,9 +28,13 @@ export abstract class Module {
 
   abstract forward(...args: any[]): any;
 
-  /** Invokes forward (torch's `module(x)`). */
+  /**
+   * Invokes forward (torch's `module(x)`) inside a graphScope: the tensors forward makes and does not
+   * return are the module's own, freed by the backward() that uses them (or at once when none will);
+   * keep() one to hold it past backward().
+   */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
-    return this.forward(...args);
+    return graphScope(() => this.forward(...args));
   }
 
   private isTaken = (n: string): boolean => this.paramsMap.has(n) || this.buffersMap.has(n) || this.childrenMap.has(n);

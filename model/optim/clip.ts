@@ -29,6 +29,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
         if (h !== null) {
           const { data, offset, size } = h;
           for (let i = offset; i < offset + size; i++) data[i] *= coef;
+          g.markWritten_('clipGradNorm');
         } else {
           scope(() => { g.mul_(coef); });
         }

@@ -1,6 +1,7 @@
 // The optimiser base: parameter groups, per-parameter state, zeroGrad and state dicts (torch.optim.Optimizer).
-// Subclasses implement one parameter's update twice, `updateHost` (a fused loop over cpu arrays) and `updateTensor`
-// (tensor ops, any device); they keep their buffers in `state`.
+// Subclasses implement `updateHost` (fused loops over cpu arrays) and `updateTensor` (tensor ops, any
+// device), one parameter at a time; they keep their buffers in `state`. A step allocates nothing that
+// outlives it: the tensor path runs inside scope(), and zeroGrad disposes the gradients.
 import { Tensor, keep, noGrad, sameShape, scope, type TypedArray } from '../../engine/index.js';
 
 /** What a caller passes for one group: the tensors plus any hyperparameter that overrides the defaults. */
@@ -79,8 +80,12 @@ export abstract class Optimizer<H extends BaseHyper> {
           let st = this.state.get(p);
           if (st === undefined) { st = {}; this.state.set(p, st); }
           const host = hostView(p), gHost = hostView(grad);
-          if (this.fused && host !== null && gHost !== null && grad.dtype === p.dtype) this.updateHost(p, host, gHost, st, group);
-          else scope(() => this.updateTensor(p, grad, st!, group));
+          if (this.fused && host !== null && gHost !== null && grad.dtype === p.dtype) {
+            this.updateHost(p, host, gHost, st, group);
+            p.markWritten_(`${this.name}.step`); // a graph still holding p's old value must see the change
+          } else {
+            scope(() => this.updateTensor(p, grad, st!, group));
+          }
         }
       }
     });
