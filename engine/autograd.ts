@@ -40,7 +40,7 @@ export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inpu
   const created = beginTracking();
   let result: Tensor | readonly [Tensor, S];
   try {
-    result = noGrad(() => op.forward(inputs, attrs));
+    result = noGrad(() => (profiling.on ? recordOp(op.name, () => op.forward(inputs, attrs)) : op.forward(inputs, attrs)));
   } finally {
     endTracking(created);
   }
@@ -186,7 +186,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   // every tensor created from here on is backward's own, except the gradients it keep()s for leaves
   const created = beginTracking();
   try {
-    noGrad(() => walk(root, grad, order, created));
+    noGrad(() => inBackwardPhase(() => walk(root, grad, order, created)));
   } finally {
     endTracking(created);
     disposeUnkept(created);
@@ -227,7 +227,9 @@ function walk(root: Tensor, grad: Tensor, order: Tensor[], created: Set<Tensor>)
     const previousGuard = setReadGuard(guardReads(node, t));
     let inGrads: readonly (Tensor | null | undefined)[];
     try {
-      inGrads = node.op.backward(g, { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad });
+      const ctx = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad };
+      const backward = node.op.backward;
+      inGrads = profiling.on ? recordOp(`${node.op.name}Backward`, () => backward(g, ctx)) : backward(g, ctx);
     } finally {
       setReadGuard(previousGuard);
     }
