@@ -2,9 +2,10 @@
 // (test/reference/gen_model.py), both poolings, float32 and float64. Parameters are loaded by name.
 import { test } from 'node:test';
 import { fixtureTensor, loadFixture, type Fixture } from '../helpers/fixtures.js';
+import { assertVitMatchesFixture } from '../helpers/vit-fixture.js';
 import { assertMaxRelClose } from '../helpers/allclose.js';
 import assert from 'node:assert/strict';
-import { F, noGrad } from '../../engine/index.js';
+import { noGrad } from '../../engine/index.js';
 import { functionalCall, VisionTransformer, type ViTConfig } from '../../model/index.js';
 
 
@@ -21,17 +22,7 @@ for (const pool of ['cls', 'avg'] as const) {
     const name = `vit_${pool}_${suffix}`;
     test(`${name}: forward logits, cross-entropy loss and every parameter gradient equal PyTorch's (rtol ${rtol})`, () => {
       const f = loadFixture('model', name);
-      const model = new VisionTransformer(configOf(f), { dtype: f.dtype });
-      const sd = Object.fromEntries(Object.entries(f.inputs).filter(([k]) => k !== 'images' && k !== 'labels').map(([k, v]) => [k, fixtureTensor(v, f.dtype)]));
-      model.loadStateDict(sd); // strict: the fixture's names are exactly the model's
-      const logits = model.call(fixtureTensor(f.inputs.images, f.dtype));
-      const loss = F.crossEntropy(logits, fixtureTensor(f.inputs.labels, f.dtype));
-      loss.backward();
-      assertMaxRelClose(logits, f.outputs.logits, rtol, 'logits');
-      assertMaxRelClose(loss, f.outputs.loss, rtol, 'loss');
-      const params = new Map(model.namedParameters());
-      assert.deepEqual([...params.keys()].sort(), Object.keys(f.grads).sort(), 'parameter names');
-      for (const [k, g] of Object.entries(f.grads)) assertMaxRelClose(params.get(k)!.grad, g, rtol, `grad of ${k}`);
+      assertVitMatchesFixture(f, configOf(f), rtol);
     });
 
     test(`${name}: functionalCall with the fixture's tensors gives PyTorch's logits on a model that holds other weights (what TLEG's auxiliary net runs)`, () => {

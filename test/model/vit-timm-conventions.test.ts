@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { F, randn } from '../../engine/index.js';
+import { randn } from '../../engine/index.js';
 import {
   TIMM_VIT_DEFAULTS, VisionTransformer, countViTParameters, readSafetensors, readStateDict, validateViTConfig, writeStateDict, type ViTConfig,
 } from '../../model/index.js';
 import { readStateDict as readStateDictFromTleg } from '../../tleg/index.js';
 import { fixtureTensor, loadFixture, type Fixture } from '../helpers/fixtures.js';
-import { assertMaxRelClose } from '../helpers/allclose.js';
+import { assertVitMatchesFixture } from '../helpers/vit-fixture.js';
 
 function fcNormConfig(f: Fixture): Partial<ViTConfig> {
   const a = f.attrs as Record<string, number & string & boolean>;
@@ -26,17 +26,7 @@ function fcNormConfig(f: Fixture): Partial<ViTConfig> {
 for (const [suffix, rtol] of [['f32', 1e-4], ['f64', 1e-9]] as const) {
   test(`pool 'avg' with fcNorm is timm's global_pool='avg' + fc_norm: logits, loss and every gradient equal PyTorch's (${suffix}, rtol ${rtol})`, () => {
     const f = loadFixture('model', `vit_avg_fc_norm_${suffix}`);
-    const model = new VisionTransformer(fcNormConfig(f), { dtype: f.dtype });
-    const sd = Object.fromEntries(Object.entries(f.inputs).filter(([k]) => k !== 'images' && k !== 'labels').map(([k, v]) => [k, fixtureTensor(v, f.dtype)]));
-    model.loadStateDict(sd); // strict: fc_norm.* present, norm.* absent, as in timm's state dict
-    const logits = model.call(fixtureTensor(f.inputs.images, f.dtype));
-    const loss = F.crossEntropy(logits, fixtureTensor(f.inputs.labels, f.dtype));
-    loss.backward();
-    assertMaxRelClose(logits, f.outputs.logits, rtol, 'logits');
-    assertMaxRelClose(loss, f.outputs.loss, rtol, 'loss');
-    const params = new Map(model.namedParameters());
-    assert.deepEqual([...params.keys()].sort(), Object.keys(f.grads).sort(), 'parameter names');
-    for (const [k, g] of Object.entries(f.grads)) assertMaxRelClose(params.get(k)!.grad, g, rtol, `grad of ${k}`);
+    assertVitMatchesFixture(f, fcNormConfig(f), rtol); // fc_norm.* present, norm.* absent, as in timm's state dict
   });
 }
 
