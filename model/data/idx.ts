@@ -57,7 +57,9 @@ function gunzipHead(bytes: Uint8Array, where: string): Uint8Array {
     const part = bytes.subarray(0, Math.min(prefix, bytes.length));
     let out: Uint8Array;
     try {
-      out = gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: part.length * DEFLATE_MAX_RATIO + MAX_HEADER });
+      // the whole file is inflated to its end, so that a truncated stream is reported as such
+      const whole = part.length === bytes.length;
+      out = gunzipSync(part, { finishFlush: whole ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH, maxOutputLength: part.length * DEFLATE_MAX_RATIO + MAX_HEADER });
     } catch (err) {
       throw new Error(`${where}: gzip data is corrupt (${(err as Error).message})`);
     }
