@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { serializeIdx } from '../../model/data/idx.js';
 import { writeSafetensors } from '../../model/io/index.js';
+import { Generator } from '../../engine/index.js';
+import { VisionTransformer } from '../../model/vit.js';
 import { modelConfig } from '../../tleg/presets.js';
+import { saveModel } from '../../tleg/stage.js';
 import { parseCli } from '../../tleg/cli.js';
 import { listing, runCli, tempDir } from './cli-run.js';
 
@@ -135,5 +138,27 @@ test('the default run directory of an IDX data set names the file and a hash of 
     assert.notEqual(out('a', 'b'), out('a'), 'other labels, other directory');
     assert.equal(out('a'), out('a'), 'the same set, the same directory (a rerun resumes)');
     assert.equal(parseCli(['--preset', 'tiny'])!.out, 'runs/tiny-synthetic-seed0');
+  });
+});
+
+test('a valid --teacher file (config stored, or read from the shapes) is used; one for other data is refused before anything is written', () => {
+  withDir((dir) => {
+    const config = modelConfig('tleg-tiny', 2, 10);
+    const teacher = new VisionTransformer(config, { generator: new Generator(3) });
+    saveModel(teacher, join(dir, 'teacher.safetensors'), { config: JSON.stringify(config) });
+    saveModel(teacher, join(dir, 'bare.safetensors'));
+    const five = new VisionTransformer({ ...config, numClasses: 5 }, { generator: new Generator(3) });
+    saveModel(five, join(dir, 'five.safetensors'), { config: JSON.stringify({ ...config, numClasses: 5 }) });
+    const wrong = runCli([...TINY, '--depths', '1', '--teacher', 'five.safetensors'], dir);
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /^tleg: --teacher five.safetensors: the teacher has 5 classes, the data set 10\n$/);
+    assert.deepEqual(listing(dir), ['bare.safetensors', 'five.safetensors', 'teacher.safetensors']);
+    for (const file of ['teacher.safetensors', 'bare.safetensors']) {
+      const r = runCli([...TINY, '--depths', '1', '--teacher', file, '--out', `run-${file}`], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`\\[teacher\\] from ${file}: accuracy \\d+\\.\\d\\d%`));
+      const result = JSON.parse(readFileSync(join(dir, `run-${file}`, 'stages', 'teacher', 'result.json'), 'utf8'));
+      assert.deepEqual([result.depth, result.steps], [2, 0]);
+    }
   });
 });
