@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `tleg` / `npm start`: the whole TLEG experiment (teacher → Aux-Net → descendants → baselines → report).
-import { existsSync, realpathSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setBackend, type GpuMode } from '../engine/index.js';
@@ -8,6 +10,8 @@ import { runPipeline } from './pipeline.js';
 import { MODELS, PRESETS, type DatasetName, type ModelName, type Preset, type PresetName } from './presets.js';
 import type { DataSource } from './data.js';
 import { CliError, fail } from './commands/cli-error.js';
+import { integerFlag, joinNegativeValues } from './commands/args.js';
+import { InterruptedError } from './stage.js';
 
 export { CliError };
 
@@ -17,6 +21,13 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], print: (line: stri
   fit: async () => (await import('./commands/fit.js')).runFit,
   inspect: async () => (await import('./commands/inspect.js')).runInspect,
 };
+
+/** The deepest descendant, teacher or Aux-Net the experiment trains: deeper runs take days on this engine. */
+export const MAX_DEPTH = 100;
+/** Fine-tuning steps per descendant at most (the full preset uses 200). */
+export const MAX_BUDGET = 1_000_000;
+/** Seeds are 31-bit: every stage's generator is seeded with seed·1000 + a hash of its name. */
+export const MAX_SEED = 2 ** 31 - 1;
 
 export const HELP = `tleg: run the TLEG experiment (Transformer as Linear Expansion of learnGene, AAAI 2024)
 
@@ -35,11 +46,12 @@ Usage: tleg [options]            (npm start -- [options])
   --dataset NAME     mnist | fashion-mnist | synthetic | PATH to an IDX image file (default: the preset's)
   --labels PATH      the IDX label file for --dataset PATH (its last examples become the eval split)
   --model NAME       architecture: ${Object.keys(MODELS).join(' | ')} (default: the preset's)
-  --depths LIST      descendant depths, comma-separated integers ≥ 1, e.g. 2,4,6 (default: the preset's)
-  --budget N         fine-tuning steps per descendant; or Nep for N epochs of the training subset (e.g. 1ep)
-  --seed N           integer seed of data order and every initialisation (default 0)
+  --depths LIST      descendant depths, comma-separated integers from 1 to ${MAX_DEPTH}, e.g. 2,4,6 (default: the preset's)
+  --budget N         fine-tuning steps per descendant (at most ${MAX_BUDGET}); or Nep for N epochs of the training subset (e.g. 1ep)
+  --seed N           integer seed of data order and every initialisation, 0 to ${MAX_SEED} (default 0)
   --backend NAME     cpu | gpujs (default cpu)
-  --out DIR          run directory (default runs/<preset>-<dataset>-seed<seed>)
+  --out DIR          run directory (default runs/<preset>-<dataset>-seed<seed>; for an IDX file
+                     <dataset> is idx-<file name>-<hash of the paths>)
   --teacher FILE     a timm-named ViT safetensors file to distil from instead of training a teacher
   --quiet            no progress bars (stage lines and the final table only)
   --help             this text
@@ -55,21 +67,30 @@ export interface CliOptions {
   quiet: boolean;
 }
 
-const int = (flag: string, v: string, min: number): number => {
-  if (!/^-?\d+$/.test(v) || Number(v) < min) fail(`${flag}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return Number(v);
-};
+const STRING_FLAGS = ['preset', 'dataset', 'labels', 'model', 'depths', 'budget', 'seed', 'backend', 'out', 'teacher'];
+
+/** An existing regular file for `flag`. */
+function inputFile(flag: string, path: string, what: string): void {
+  if (path === '' || !existsSync(path)) fail(`${flag}: expected ${what}, got ${JSON.stringify(path)} (no such file)`);
+  if (!statSync(path).isFile()) fail(`${flag}: expected ${what}, ${JSON.stringify(path)} is a directory or not a regular file`);
+}
+
+/** The default run directory of an IDX data set: its base name and a hash of both paths, so two sets never share one. */
+function idxRunName(images: string, labels: string): string {
+  const base = basename(images).replace(/\.gz$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
+  const hash = createHash('sha256').update(`${resolve(images)}\0${resolve(labels)}`).digest('hex').slice(0, 8);
+  return `idx-${base}-${hash}`;
+}
 
 /** Parses and validates every flag before anything is trained; returns null for --help. */
 export function parseCli(argv: string[]): CliOptions | null {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
+      args: joinNegativeValues(argv, STRING_FLAGS), strict: true, allowPositionals: false,
       options: {
-        preset: { type: 'string' }, dataset: { type: 'string' }, labels: { type: 'string' }, model: { type: 'string' },
-        depths: { type: 'string' }, budget: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' },
-        out: { type: 'string' }, teacher: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: 'string' as const }])),
+        quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -78,7 +99,7 @@ export function parseCli(argv: string[]): CliOptions | null {
   if (values.help) return null;
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const presetName = str('preset') ?? 'quick';
-  if (!(presetName in PRESETS)) fail(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(presetName)}`);
+  if (!Object.hasOwn(PRESETS, presetName)) fail(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(presetName)}`);
   const base = PRESETS[presetName as PresetName];
   const preset: Preset = { ...base, depths: [...base.depths], teacher: { ...base.teacher }, ancestry: { ...base.ancestry } };
 
@@ -88,37 +109,38 @@ export function parseCli(argv: string[]): CliOptions | null {
     if (str('labels') !== undefined) fail(`--labels is only for an IDX --dataset path, not ${dataset}`);
     data = { kind: dataset as DatasetName };
   } else {
-    if (!existsSync(dataset)) fail(`--dataset: expected mnist, fashion-mnist, synthetic or an existing IDX file, got ${JSON.stringify(dataset)} (no such file)`);
+    inputFile('--dataset', dataset, 'mnist, fashion-mnist, synthetic or an existing IDX file');
     const labels = str('labels');
     if (labels === undefined) fail(`--dataset ${dataset}: an IDX image file needs --labels PATH`);
-    if (!existsSync(labels)) fail(`--labels: no such file ${JSON.stringify(labels)}`);
+    inputFile('--labels', labels, 'an IDX label file');
     data = { kind: 'idx', images: dataset, labels };
   }
   const model = str('model');
   if (model !== undefined) {
-    if (!(model in MODELS)) fail(`--model: expected one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(model)}`);
+    if (!Object.hasOwn(MODELS, model)) fail(`--model: expected one of ${Object.keys(MODELS).join(', ')}, got ${JSON.stringify(model)}`);
     preset.model = model as ModelName;
   }
   const depths = str('depths');
   if (depths !== undefined) {
-    const list = depths.split(',').map((d) => int('--depths', d.trim(), 1));
-    if (list.length === 0 || new Set(list).size !== list.length) fail(`--depths: expected distinct integers ≥ 1, got ${JSON.stringify(depths)}`);
+    const list = depths.split(',').map((d) => integerFlag('--depths', d.trim(), 1, MAX_DEPTH));
+    if (new Set(list).size !== list.length) fail(`--depths: expected distinct integers from 1 to ${MAX_DEPTH}, got ${JSON.stringify(depths)}`);
     preset.depths = list.sort((a, b) => a - b);
   }
   const budget = str('budget');
   if (budget !== undefined) {
     const epochs = /^(\d+)ep$/.exec(budget);
+    const perEpoch = Math.floor(preset.trainLimit / preset.batchSize);
     preset.fineTuneSteps = epochs
-      ? int('--budget', epochs[1], 1) * Math.floor(preset.trainLimit / preset.batchSize)
-      : int('--budget', budget, 1);
+      ? integerFlag('--budget', epochs[1]!, 1, Math.floor(MAX_BUDGET / perEpoch)) * perEpoch
+      : integerFlag('--budget', budget, 1, MAX_BUDGET);
   }
-  const seed = int('--seed', str('seed') ?? '0', 0);
+  const seed = integerFlag('--seed', str('seed') ?? '0', 0, MAX_SEED);
   const backend = str('backend') ?? 'cpu';
   if (backend !== 'cpu' && backend !== 'gpujs') fail(`--backend: expected cpu or gpujs, got ${JSON.stringify(backend)}`);
   const teacherFile = str('teacher');
-  if (teacherFile !== undefined && !existsSync(teacherFile)) fail(`--teacher: no such file ${JSON.stringify(teacherFile)}`);
-  const dataName = data.kind === 'idx' ? 'idx' : data.kind;
-  const out = str('out') ?? `runs/${preset.name}-${dataName}-seed${seed}`;
+  if (teacherFile !== undefined) inputFile('--teacher', teacherFile, 'a timm-named ViT safetensors file');
+  const out = str('out') ?? `runs/${preset.name}-${data.kind === 'idx' ? idxRunName(data.images, data.labels) : data.kind}-seed${seed}`;
+  if (out.trim() === '') fail(`--out: expected a directory for the run, got ${JSON.stringify(out)}`);
   return { preset, data, seed, out, backend, teacherFile, quiet: values.quiet === true };
 }
 
@@ -148,6 +170,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CliError) {
       process.stderr.write(`tleg: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof InterruptedError) {
+      process.stderr.write(`tleg: ${e.message}\n`);
+      return 130;
     }
     throw e;
   }

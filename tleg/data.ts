@@ -23,6 +23,17 @@ function slice(ds: ImageDataset, from: number, to: number, name: string): ArrayI
   });
 }
 
+/** Labels are class indices 0..C−1 with every class present: a gap means the file is not a label file for these images. */
+function checkClassRange(labels: Uint8Array, classes: number, path: string): void {
+  const counts = new Array<number>(classes).fill(0);
+  for (const l of labels) counts[l]!++;
+  const absent = counts.flatMap((c, i) => (c === 0 ? [i] : []));
+  if (classes < 2) throw new Error(`--labels ${path}: every label is ${classes - 1}; a classifier needs at least 2 classes`);
+  if (absent.length > 0) {
+    throw new Error(`--labels ${path}: labels run up to ${classes - 1}, but ${absent.length} of the classes 0..${classes - 1} never occur (${absent.slice(0, 8).join(', ')}${absent.length > 8 ? ', …' : ''}); labels must be class indices 0..C−1`);
+  }
+}
+
 export function loadData(source: DataSource, trainLimit: number, testLimit: number, seed: number): LoadedData {
   switch (source.kind) {
     case 'mnist':
@@ -38,6 +49,7 @@ export function loadData(source: DataSource, trainLimit: number, testLimit: numb
     case 'idx': {
       const all = loadIdxDataset(source.images, source.labels);
       if (all.n < 2) throw new Error(`--dataset ${source.images}: needs at least 2 examples, has ${all.n}`);
+      checkClassRange(all.labels, all.classes, source.labels);
       const test = Math.min(testLimit, Math.floor(all.n / 5));
       const train = Math.min(trainLimit, all.n - test);
       return { name: source.images, train: slice(all, 0, train, 'idx-train'), test: slice(all, all.n - test, all.n, 'idx-eval'), classes: all.classes };

@@ -5,10 +5,10 @@
 //   4. baselines    for each depth: timm-initialised ViT trained from scratch on the same budget, and on k×
 //   5. report       report.md, report.svg, results.json
 // Every stage is skipped when its result.json exists and resumed from its checkpoint when interrupted.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Generator, manualSeed, sync, tensor, type Tensor } from '../engine/index.js';
-import { countViTParameters, type ViTConfig } from '../model/configs.js';
+import { Generator, manualSeed, sync, tensor } from '../engine/index.js';
+import { countViTParameters, validateViTConfig, type ViTConfig } from '../model/configs.js';
 import { DataLoader } from '../model/data/loader.js';
 import { DistillationLoss, crossEntropyLoss } from '../model/losses.js';
 import type { LossFn } from '../model/train/trainer.js';
@@ -17,9 +17,11 @@ import { logLine } from '../model/train/progress.js';
 import { VisionTransformer } from '../model/vit.js';
 import { AuxNet } from './aux-net.js';
 import { initDescendant } from './expand.js';
-import { inferConfig } from './analysis.js';
 import { learngeneSize, loadLearngene, saveLearngene } from './learngene.js';
-import { loadData, type DataSource } from './data.js';
+import { loadData, type DataSource, type LoadedData } from './data.js';
+import { CliError, fail } from './commands/cli-error.js';
+import { describeVit, layoutProblems, readVitFile } from './commands/vit-file.js';
+import { prepareRunDir, removeStaleTemporaries } from './run-dir.js';
 import { MODELS, NORMALIZE, modelConfig, type Preset } from './presets.js';
 import { reportMarkdown, reportSvg, resultsTable, type ReportInput, type StageResult } from './report.js';
 import { readResult, runStage, saveModel, stageDir, writeResult, accuracyNow, type StageContext } from './stage.js';
@@ -46,36 +48,94 @@ function checkManifest(o: PipelineOptions): void {
   const path = join(o.out, 'manifest.json');
   const settings = manifestSettings(o);
   if (existsSync(path)) {
-    const previous = JSON.parse(readFileSync(path, 'utf8')) as { settings: unknown };
-    if (JSON.stringify(previous.settings) !== JSON.stringify(settings)) {
-      throw new Error(`pipeline: ${o.out} holds a run with other settings (see its manifest.json); use --out for a new directory\n  there: ${JSON.stringify(previous.settings)}\n  now:   ${JSON.stringify(settings)}`);
+    let previous: { settings?: unknown };
+    try {
+      previous = JSON.parse(readFileSync(path, 'utf8')) as { settings?: unknown };
+    } catch (e) {
+      return fail(`${path} is not valid JSON (${(e as Error).message}); use --out for a new directory, or delete the file if the run is yours`);
+    }
+    if (JSON.stringify(previous?.settings) !== JSON.stringify(settings)) {
+      fail(`${o.out} holds a run with other settings (see its manifest.json); use --out for a new directory\n  there: ${JSON.stringify(previous?.settings)}\n  now:   ${JSON.stringify(settings)}`);
     }
     return;
   }
-  mkdirSync(o.out, { recursive: true });
   writeFileAtomic(path, text(`${JSON.stringify({ settings, created: new Date().toISOString() }, null, 2)}\n`));
 }
 
-function loadTeacherFile(path: string, numClasses: number, fallbackHeads: number): VisionTransformer {
-  const file = readSafetensors(path);
-  const state = new Map<string, Tensor>();
-  for (const [k, raw] of file.tensors) state.set(k, tensor(raw.data, { shape: raw.shape, dtype: raw.dtype }).float());
-  const meta = file.metadata['config'] ? (JSON.parse(file.metadata['config']) as ViTConfig) : undefined;
-  const config = meta ?? inferConfig(state, { numHeads: fallbackHeads });
-  if (config.numClasses !== numClasses) throw new Error(`--teacher ${path}: the teacher has ${config.numClasses} classes, the data set ${numClasses}`);
+/** An input file that is not what the run needs is the user's to fix: a usage error naming the flag. */
+function asUsageError<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    const message = (e as Error).message;
+    return fail(message.startsWith(flag) ? message : `${flag}: ${message}`);
+  }
+}
+
+/**
+ * A --teacher file, checked against the data before any model is built: a readable safetensors file, a
+ * valid config (stored, or read from the shapes), the data's image size, channels and classes, and every
+ * tensor name and shape the config implies. Only then is the model allocated.
+ */
+function loadTeacherFile(path: string, data: { classes: number; height: number; channels: number }, fallbackHeads: number): VisionTransformer {
+  const where = `--teacher ${path}`;
+  const file = asUsageError('--teacher', () => {
+    try {
+      return readSafetensors(path);
+    } catch (e) {
+      return fail(`${where}: not a readable safetensors file: ${(e as Error).message}`);
+    }
+  });
+  const stored = file.metadata['config'] !== undefined;
+  const { config: partial, state } = readVitFile('--teacher', path, file, stored ? undefined : fallbackHeads);
+  const config = validateViTConfig(partial, where);
+  if (config.numClasses !== data.classes) fail(`${where}: the teacher has ${config.numClasses} classes, the data set ${data.classes}`);
+  if (config.imgSize !== data.height || config.inChans !== data.channels) {
+    fail(`${where}: the teacher takes ${config.imgSize}×${config.imgSize} images with ${config.inChans} channel(s), the data has ${data.height}×${data.height} with ${data.channels}`);
+  }
+  const layout = new Map(state);
+  const problems: string[] = [];
+  if (config.fcNorm) {
+    for (const k of ['fc_norm.weight', 'fc_norm.bias']) {
+      const t = layout.get(k);
+      if (!t || t.shape.join() !== String(config.embedDim)) problems.push(`"${k}" must have shape [${config.embedDim}], got ${t ? `[${t.shape.join(', ')}]` : 'none'}`);
+      layout.delete(k);
+    }
+  }
+  problems.push(...layoutProblems(config, layout));
+  if (problems.length > 0) fail(`${where}: not a timm-named ViT for its config (${describeVit(config)}):\n  ${problems.join('\n  ')}`);
   const model = new VisionTransformer(config);
-  const { missingKeys } = model.loadStateDict(state, { strict: false });
-  if (missingKeys.length > 0) throw new Error(`--teacher ${path}: not a timm-named ViT for config ${JSON.stringify(config)}; missing ${missingKeys.join(', ')}`);
+  model.loadStateDict(new Map([...state].map(([k, t]) => [k, t.float()])), { strict: true });
   return model;
+}
+
+/** Data, teacher file and run directory, all checked before manifest.json is written; usage errors otherwise. */
+function prepareRun(o: PipelineOptions): { data: LoadedData; teacher?: VisionTransformer } {
+  const p = o.preset;
+  const data = asUsageError('--dataset', () => loadData(o.data, p.trainLimit, p.testLimit, o.seed));
+  if (data.train.length < p.batchSize) {
+    fail(`--dataset ${data.name}: ${data.train.length} training examples, fewer than one batch of ${p.batchSize} (preset ${p.name}); a data set needs at least ${p.batchSize} training examples plus its evaluation split`);
+  }
+  if (data.test.length < 1) fail(`--dataset ${data.name}: no examples left for the evaluation split`);
+  const { height, width, channels } = data.train;
+  const patch = MODELS[p.model].patchSize;
+  if (height !== width || height % patch !== 0) {
+    fail(`--dataset ${data.name}: model ${p.model} needs square images with a side divisible by its patch size ${patch}, the data has ${height}×${width}`);
+  }
+  const teacher = o.teacherFile === undefined ? undefined : loadTeacherFile(o.teacherFile, { classes: data.classes, height, channels }, MODELS[p.model].numHeads);
+  prepareRunDir(o.out);
+  checkManifest(o);
+  return { data, teacher };
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<ReportInput> {
   const print = o.print ?? logLine;
   const p = o.preset;
-  checkManifest(o);
   manualSeed(o.seed);
-  const data = loadData(o.data, p.trainLimit, p.testLimit, o.seed);
-  const norm = NORMALIZE[data.name] ?? { mean: 0.5, std: 0.5 };
+  const { data, teacher: teacherFromFile } = prepareRun(o);
+  for (const path of removeStaleTemporaries(o.out)) print(`removed ${path}, a temporary file an interrupted run left behind`);
+  const norm = Object.hasOwn(NORMALIZE, data.name) ? NORMALIZE[data.name]! : { mean: 0.5, std: 0.5 };
   const ctx: StageContext = {
     runDir: o.out, log: o.log ?? true, print,
     train: new DataLoader(data.train, { batchSize: p.batchSize, shuffle: true, seed: o.seed, dropLast: true, normalize: norm }),
@@ -83,11 +143,7 @@ export async function runPipeline(o: PipelineOptions): Promise<ReportInput> {
   };
   print(`TLEG pipeline: preset ${p.name}, data ${data.name} (${data.train.length} train / ${data.test.length} eval), seed ${o.seed}, run dir ${o.out}`);
   const classes = data.classes;
-  const { height, width, channels } = data.train;
-  const patch = MODELS[p.model].patchSize;
-  if (height !== width || height % patch !== 0) {
-    throw new Error(`pipeline: model ${p.model} needs square images with a side divisible by its patch size ${patch}, the data has ${height}×${width}`);
-  }
+  const { height, channels } = data.train;
   const config = (depth: number): ViTConfig => ({ ...modelConfig(p.model, depth, classes), imgSize: height, inChans: channels });
   const gen = (stage: string): Generator => new Generator(o.seed * 1000 + [...stage].reduce((a, c) => (a * 31 + c.charCodeAt(0)) >>> 0, 7));
   const ce = crossEntropyLoss({ labelSmoothing: 0.1 });
@@ -98,8 +154,8 @@ export async function runPipeline(o: PipelineOptions): Promise<ReportInput> {
   // 1. teacher
   let teacher: VisionTransformer;
   let teacherResult: StageResult;
-  if (o.teacherFile) {
-    teacher = loadTeacherFile(o.teacherFile, classes, MODELS[p.model].numHeads);
+  if (o.teacherFile && teacherFromFile) {
+    teacher = teacherFromFile;
     teacherResult = readResult(ctx, 'teacher') ?? (() => {
       const r: StageResult = { stage: 'teacher', method: 'teacher', depth: teacher.config.depth, steps: 0, images: 0, seconds: 0, accuracy: accuracyNow(teacher, ctx.test), parameters: teacher.numParameters(), curve: [] };
       writeResult(ctx, r);

@@ -4,7 +4,7 @@
 //   model.safetensors or learngene.*        the stage's artefact
 //   result.json                             written last: its presence marks the stage done
 import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getDevice, noGrad, scope, sync, type Tensor } from '../engine/index.js';
 import type { DataLoader } from '../model/data/loader.js';
 import type { Module } from '../model/module.js';
@@ -15,6 +15,10 @@ import { countCorrect } from '../model/train/metrics.js';
 import { evaluate, fit, type LossFn } from '../model/train/trainer.js';
 import { writeFileAtomic, writeSafetensors, type RawTensor } from '../model/io/index.js';
 import type { StageResult } from './report.js';
+import { fail } from './commands/cli-error.js';
+
+/** A stage stopped by Ctrl-C after saving its checkpoint; the CLI's top level exits with 130. */
+export class InterruptedError extends Error {}
 
 export interface StageSpec {
   name: string;
@@ -47,7 +51,12 @@ export function stageDir(ctx: StageContext, name: string): string {
 
 export function readResult(ctx: StageContext, name: string): StageResult | undefined {
   const path = join(stageDir(ctx, name), 'result.json');
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as StageResult) : undefined;
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as StageResult;
+  } catch (e) {
+    return fail(`${path} is not valid JSON (${(e as Error).message}); delete it to redo the stage ${name}`);
+  }
 }
 
 export function writeResult(ctx: StageContext, result: StageResult): void {
@@ -81,9 +90,45 @@ export function saveModel(model: Module, path: string, metadata: Record<string, 
   writeSafetensors(path, tensors, metadata);
 }
 
-function readCurve(path: string): Array<{ step: number; accuracy: number; seconds: number }> {
+type CurvePoint = { step: number; accuracy: number; seconds: number };
+
+function parseCurvePoint(line: string): CurvePoint | undefined {
+  try {
+    const p = JSON.parse(line) as CurvePoint;
+    return typeof p?.step === 'number' && typeof p.accuracy === 'number' && typeof p.seconds === 'number' ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The evaluation curve so far. A kill while appending can tear the last line: it is dropped (the step is
+ * evaluated again) with a note; a bad line before the last means the file was damaged otherwise: refused.
+ */
+function readCurve(path: string, note: (line: string) => void): CurvePoint[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { step: number; accuracy: number; seconds: number });
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const points: CurvePoint[] = [];
+  for (const [i, line] of lines.entries()) {
+    const point = parseCurvePoint(line);
+    if (point) { points.push(point); continue; }
+    if (i < lines.length - 1) {
+      fail(`${path}: line ${i + 1} of ${lines.length} is not a curve point {step, accuracy, seconds}: ${JSON.stringify(line.slice(0, 80))}; the stage's files are damaged: delete ${dirname(path)} to redo the stage`);
+    }
+    note(`${path}: dropped a torn last line ${JSON.stringify(line.slice(0, 80))} (an interrupted write); that evaluation runs again`);
+    writeFileAtomic(path, new TextEncoder().encode(points.map((p) => `${JSON.stringify(p)}\n`).join('')));
+  }
+  return points;
+}
+
+/** The trainer, with a damaged checkpoint (refused by loadCheckpoint) reported as the user's to remove. */
+async function fitStage<T>(dir: string, train: () => Promise<T>): Promise<T> {
+  try {
+    return await train();
+  } catch (e) {
+    if ((e as Error).message?.startsWith('loadCheckpoint ')) fail(`${(e as Error).message}\n  delete ${dir} to redo this stage from the start`);
+    throw e;
+  }
 }
 
 /** Runs (or resumes, or skips when done) one stage; returns its result. */
@@ -96,7 +141,7 @@ export async function runStage(ctx: StageContext, spec: StageSpec): Promise<Stag
   const dir = stageDir(ctx, spec.name);
   mkdirSync(dir, { recursive: true });
   const curvePath = join(dir, 'curve.jsonl');
-  const curve = readCurve(curvePath);
+  const curve = readCurve(curvePath, (line) => ctx.print(`[${spec.name}] ${line}`));
   const priorSeconds = curve.length > 0 ? curve[curve.length - 1].seconds : 0;
   ctx.print(`[${spec.name}] ${curve.length > 0 ? 'resuming' : 'training'}: depth ${spec.depth}, ${spec.steps} steps, lr ${spec.lr}`);
 
@@ -114,7 +159,7 @@ export async function runStage(ctx: StageContext, spec: StageSpec): Promise<Stag
     curve.push(entry);
     appendFileSync(curvePath, `${JSON.stringify(entry)}\n`);
   };
-  const summary = await fit(model, ctx.train, {
+  const summary = await fitStage(dir, () => fit(model, ctx.train, {
     epochs: Math.ceil(spec.steps / ctx.train.length), maxSteps: spec.steps, optimizer, schedule, loss: spec.loss, teacher: spec.teacher,
     out: dir, resume: true, checkpointEvery: evalEvery, metricsEvery: Math.min(10, evalEvery), log: ctx.log,
     onStep: (info) => {
@@ -124,10 +169,9 @@ export async function runStage(ctx: StageContext, spec: StageSpec): Promise<Stag
         ctx.print(`[${spec.name}] step ${info.step}/${spec.steps}: eval accuracy ${(100 * accuracy).toFixed(2)}% (${seconds().toFixed(1)} s)`);
       }
     },
-  });
+  }));
   if (summary.interrupted) {
-    ctx.print(`[${spec.name}] interrupted; rerun the same command to continue from the checkpoint`);
-    process.exit(130);
+    throw new InterruptedError(`[${spec.name}] interrupted; rerun the same command to continue from the checkpoint`);
   }
   let last = curve[curve.length - 1];
   if (!last || last.step !== spec.steps) {

@@ -2,7 +2,7 @@
 //   0x00 0x00 | type code | ndims | ndims x u32 dimension sizes | data, row-major
 // Files may be gzip-compressed (the distributed *.gz); we detect gzip by its magic, not by the file name.
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../io/atomic-write.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -37,16 +37,48 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxTensor {
-  const where = `IDX ${source}`;
-  if (isGzip(bytes)) {
+/** The largest IDX payload read by default (2 GiB); MNIST's training images are 47 MB. */
+export const IDX_MAX_BYTES = 2 ** 31 - 1;
+/** Deflate expands at most 1032:1, so a gzip file of n bytes holds at most about 1032·n. */
+const DEFLATE_MAX_RATIO = 1032;
+const MAX_HEADER = 4 + 4 * 255;
+
+export interface ParseIdxOptions {
+  /** Refuse files whose header describes more than this many bytes (default IDX_MAX_BYTES). */
+  maxBytes?: number;
+}
+
+/**
+ * The first bytes of a gzip stream, enough for the IDX header: growing prefixes of the compressed data are
+ * inflated without finishing the stream, so a file that inflates to gigabytes is not inflated to read its header.
+ */
+function gunzipHead(bytes: Uint8Array, where: string): Uint8Array {
+  for (let prefix = 1024; ; prefix *= 4) {
+    const part = bytes.subarray(0, Math.min(prefix, bytes.length));
+    let out: Uint8Array;
     try {
-      bytes = gunzipSync(bytes);
+      // the whole file is inflated to its end, so that a truncated stream is reported as such
+      const whole = part.length === bytes.length;
+      out = gunzipSync(part, { finishFlush: whole ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH, maxOutputLength: part.length * DEFLATE_MAX_RATIO + MAX_HEADER });
     } catch (err) {
       throw new Error(`${where}: gzip data is corrupt (${(err as Error).message})`);
     }
+    const need = out.length >= 4 ? 4 + 4 * out[3]! : 4;
+    if (out.length >= need || part.length === bytes.length) return out;
+    if (prefix >= 1 << 16) throw new Error(`${where}: no IDX header in the first ${prefix} bytes of gzip data (a gzip header this long is not an IDX file)`);
   }
-  if (bytes.length < 4) throw new Error(`${where}: file is ${bytes.length} bytes, too short for the 4-byte magic number`);
+}
+
+interface IdxHeader {
+  info: IdxTypeInfo;
+  dims: number[];
+  headerLength: number;
+  /** Header plus data, in bytes. */
+  expected: number;
+}
+
+function parseHeader(bytes: Uint8Array, where: string, available: string): IdxHeader {
+  if (bytes.length < 4) throw new Error(`${where}: ${available} ${bytes.length} bytes, too short for the 4-byte magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const magic = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new Error(`${where}: bad magic number ${magic}; an IDX file starts with 00 00 <type> <ndims>`);
@@ -58,7 +90,7 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxTensor {
   const ndims = bytes[3]!;
   const headerLength = 4 + 4 * ndims;
   if (bytes.length < headerLength) {
-    throw new Error(`${where}: truncated header: ${ndims} dimensions need ${headerLength} bytes, file has ${bytes.length}`);
+    throw new Error(`${where}: truncated header: ${ndims} dimensions need ${headerLength} bytes, ${available} ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -70,6 +102,31 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxTensor {
   }
   const expected = headerLength + size * info.itemsize;
   if (!Number.isSafeInteger(expected)) throw new Error(`${where}: dimensions [${dims.join(', ')}] are too large`);
+  return { info, dims, headerLength, expected };
+}
+
+export function parseIdx(bytes: Uint8Array, source = '<buffer>', options: ParseIdxOptions = {}): IdxTensor {
+  const where = `IDX ${source}`;
+  const maxBytes = options.maxBytes ?? IDX_MAX_BYTES;
+  if (isGzip(bytes)) {
+    // header first: the sizes it states bound the inflation, before any data is inflated
+    const { dims, info, expected } = parseHeader(gunzipHead(bytes, where), where, 'gzip data inflates to');
+    const shape = `dimensions [${dims.join(', ')}] of ${info.type} need ${expected} bytes`;
+    if (expected > maxBytes) throw new Error(`${where}: ${shape}, more than the limit of ${maxBytes}`);
+    if (expected > bytes.length * DEFLATE_MAX_RATIO + MAX_HEADER) {
+      throw new Error(`${where}: truncated: ${shape}, a gzip file of ${bytes.length} bytes holds at most ${bytes.length * DEFLATE_MAX_RATIO}`);
+    }
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: Math.max(1, expected) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`${where}: has trailing bytes: ${shape}, the gzip data inflates to more`);
+      throw new Error(`${where}: gzip data is corrupt (${(err as Error).message})`);
+    }
+  }
+  const { info, dims, headerLength, expected } = parseHeader(bytes, where, 'file has');
+  const size = (expected - headerLength) / info.itemsize;
+  if (expected > maxBytes) throw new Error(`${where}: dimensions [${dims.join(', ')}] of ${info.type} need ${expected} bytes, more than the limit of ${maxBytes}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'has trailing bytes';
     throw new Error(`${where}: ${what}: dimensions [${dims.join(', ')}] of ${info.type} need ${expected} bytes, file has ${bytes.length}`);
@@ -87,8 +144,8 @@ export function parseIdx(bytes: Uint8Array, source = '<buffer>'): IdxTensor {
   return { type: info.type, dims, data };
 }
 
-export function readIdx(path: string): IdxTensor {
-  return parseIdx(readFileSync(path), path);
+export function readIdx(path: string, options: ParseIdxOptions = {}): IdxTensor {
+  return parseIdx(readFileSync(path), path, options);
 }
 
 function idxTypeOf(data: IdxArray): IdxTypeInfo {

@@ -60,6 +60,10 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, options: 
     throw new Error(`IDX ${labelsPath}: expected uint8 labels of shape [n], got ${labels.type} [${labels.dims.join(', ')}]`);
   }
   const [n, height, width, channels = 1] = images.dims as [number, number, number, number?];
+  if (n === 0) throw new Error(`IDX ${imagesPath}: holds no images (shape [${images.dims.join(', ')}]); expected at least one`);
+  if (height === 0 || width === 0 || channels === 0) {
+    throw new Error(`IDX ${imagesPath}: images of height ${height}, width ${width}, ${channels} channel(s); each must be at least 1`);
+  }
   if (labels.dims[0] !== n) {
     throw new Error(`IDX dataset: ${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.dims[0]} labels`);
   }

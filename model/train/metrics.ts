@@ -1,5 +1,6 @@
 // Training metrics: top-1 counts, running means, a throughput meter and the metrics.jsonl writer.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname } from 'node:path';
 import type { Tensor } from '../../engine/index.js';
 
@@ -74,6 +75,25 @@ export class Throughput {
 export class MetricsLog {
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
+  }
+
+  /**
+   * Keeps the rows up to `step` (a resumed run is about to write the later ones again) and drops a torn line;
+   * returns how many lines were dropped.
+   */
+  truncateAfter(step: number): number {
+    if (!existsSync(this.path)) return 0;
+    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const kept = lines.filter((line) => {
+      try {
+        const row = JSON.parse(line) as { step?: unknown };
+        return typeof row.step === 'number' && row.step <= step;
+      } catch {
+        return false;
+      }
+    });
+    if (kept.length !== lines.length) writeFileAtomic(this.path, new TextEncoder().encode(kept.map((l) => `${l}\n`).join('')));
+    return lines.length - kept.length;
   }
 
   append(record: Record<string, unknown>): void {

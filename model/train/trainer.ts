@@ -56,8 +56,6 @@ export interface FitOptions {
   onStep?: (info: StepInfo) => void;
   /** Generators to save and restore; default the model's `generator` (if any) and the engine's default. */
   generators?: Generator[];
-  /** After saving on Ctrl-C, exit the process with status 130 instead of returning. */
-  exitOnInterrupt?: boolean;
 }
 
 export interface EvalResult {
@@ -109,7 +107,7 @@ function defaultGenerators(model: Module): Generator[] {
 
 const FIT_KEYS = [
   'epochs', 'optimizer', 'schedule', 'loss', 'teacher', 'evalData', 'checkpointEvery', 'out', 'resume', 'clipGradNorm', 'log', 'reporter',
-  'maxSteps', 'metricsEvery', 'onStep', 'generators', 'exitOnInterrupt',
+  'maxSteps', 'metricsEvery', 'onStep', 'generators',
 ];
 
 function checkOptions(o: FitOptions): void {
@@ -127,7 +125,7 @@ function checkOptions(o: FitOptions): void {
 /**
  * Trains `model` on `trainData`; see FitOptions. Resolves when done, at maxSteps, or after Ctrl-C: the SIGINT
  * handler (installed only while fit runs) finishes the current step, saves a checkpoint when `out` is set and
- * resolves with `interrupted: true` (or exits with 130 given `exitOnInterrupt`); callers should then stop.
+ * resolves with `interrupted: true`; callers should then stop (library code never ends the process).
  */
 export async function fit(model: Module, trainData: DataLoader, options: FitOptions): Promise<FitSummary> {
   checkOptions(options);
@@ -144,14 +142,16 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
   if (options.resume && checkpointPath !== undefined && existsSync(checkpointPath)) {
     const { extra: _extra, ...restored } = loadCheckpoint(checkpointPath, parts);
     pos = restored;
+    metrics?.truncateAfter(pos.step); // rows written after the checkpoint would be written twice
     reporter.message(`resumed from ${checkpointPath} at epoch ${pos.epoch + 1}, step ${pos.step}`);
   }
   const save = () => { if (checkpointPath !== undefined) saveCheckpoint(checkpointPath, parts, pos, { epochs }); };
 
   let interrupted = false;
   const onSigint = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C: the user does not want to wait for the save
     interrupted = true;
+    // a second Ctrl-C meets Node's default handler and ends the process at once, without the save
+    process.off('SIGINT', onSigint);
     reporter.message('interrupted: saving a checkpoint after this step (Ctrl-C again to quit at once)');
   };
   process.on('SIGINT', onSigint);
@@ -229,7 +229,6 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
     process.off('SIGINT', onSigint);
     reporter.stop();
   }
-  if (interrupted && options.exitOnInterrupt) process.exit(130);
   let finalEval: EvalResult | undefined;
   if (evalData && !interrupted) {
     finalEval = lastEval?.step === pos.step ? lastEval : await evaluate(model, evalData);

@@ -66,13 +66,13 @@ test('tiny pipeline: stages, artefacts, report; a rerun skips every stage; a los
 test('invalid flags fail with a clear message before any training', () => {
   const bad: Array<[string[], RegExp]> = [
     [['--preset', 'huge'], /--preset: expected one of tiny, quick, full, got "huge"/],
-    [['--depths', '2,x'], /--depths: expected an integer ≥ 1, got "x"/],
-    [['--depths', '0'], /--depths: expected an integer ≥ 1, got "0"/],
-    [['--budget', '0'], /--budget: expected an integer ≥ 1, got "0"/],
+    [['--depths', '2,x'], /--depths: expected an integer from 1 to 100, got "x"/],
+    [['--depths', '0'], /--depths: expected an integer from 1 to 100, got "0"/],
+    [['--budget', '0'], /--budget: expected an integer from 1 to 1000000, got "0"/],
     [['--dataset', '/no/such/file'], /--dataset: expected mnist, fashion-mnist, synthetic or an existing IDX file/],
     [['--backend', 'tpu'], /--backend: expected cpu or gpujs, got "tpu"/],
     [['--model', 'vit-huge'], /--model: expected one of/],
-    [['--seed', '1.5'], /--seed: expected an integer ≥ 0/],
+    [['--seed', '1.5'], /--seed: expected an integer from 0 to 2147483647, got "1.5"/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--dataset', 'mnist', '--labels', 'x'], /--labels is only for an IDX --dataset path/],
   ];

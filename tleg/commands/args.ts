@@ -11,11 +11,31 @@ export interface Parsed {
   positionals: string[];
 }
 
+/**
+ * parseArgs reads `--depth -2` as two options and says "argument is ambiguous"; a negative number after a
+ * string flag is joined to it (`--depth=-2`) so that the flag's own range check names what came.
+ */
+export function joinNegativeValues(argv: readonly string[], stringFlags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!, next = argv[i + 1];
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    if (arg.startsWith('--') && !arg.includes('=') && stringFlags.includes(arg.slice(2)) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /** parseArgs in strict mode; every error names the command and points at its --help. */
 export function parseCommand(command: string, argv: string[], flags: FlagSpec): Parsed {
   try {
+    const strings = Object.keys(flags).filter((k) => flags[k]!.type === 'string');
     const { values, positionals } = parseArgs({
-      args: argv, strict: true, allowPositionals: true, options: { ...flags, help: { type: 'boolean', short: 'h' } },
+      args: joinNegativeValues(argv, strings), strict: true, allowPositionals: true, options: { ...flags, help: { type: 'boolean', short: 'h' } },
     });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
