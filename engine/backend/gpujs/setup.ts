@@ -6,7 +6,7 @@
 // it needs EGL_PLATFORM=surfaceless (no display) and an adapter asked for at
 // featureLevel 'compatibility' (GLES cannot offer core WebGPU). Debian 12's Vulkan
 // lavapipe is rejected by Dawn, so GLES is the CPU path. See .ci/setup-mesa.sh.
-import { availableParallelism } from 'node:os';
+import { coreCount, isNode } from '../../host.js';
 import gpujs from 'gpu.js';
 
 export type GpuMode = 'webgpu' | 'webasm' | 'cpu';
@@ -60,6 +60,7 @@ async function installNavigatorGpu(): Promise<boolean> {
     if (adapter) nameAdapter(adapter);
     return adapter !== null;
   }
+  if (!isNode) return false; // a browser without navigator.gpu has no WebGPU to install
 
   const webgpu = (await import('webgpu')) as unknown as WebGpuPackage;
   for (const [name, value] of Object.entries(webgpu.globals)) {
@@ -102,6 +103,6 @@ function defineNavigatorGpu(gpu: NavigatorGpuLike): void {
     return;
   }
   // Node 20 has no navigator; gpu.js's webasm worker pool also reads hardwareConcurrency from it.
-  const hardwareConcurrency = availableParallelism();
+  const hardwareConcurrency = coreCount();
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, hardwareConcurrency }, configurable: true, writable: true });
 }
