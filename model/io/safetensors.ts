@@ -2,8 +2,6 @@
 //   u64 little-endian N | N bytes of JSON header | data buffer
 // header: { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { string: string } },
 // offsets relative to the data buffer, tensors tiling it exactly (no gaps, no overlaps), data little-endian.
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
 import { bfloat16ArrayToFloat32, halfArrayToFloat32 } from './half.js';
 import { assertRawTensor, shapeSize, type DType, type RawTensor } from './raw-tensor.js';
 
@@ -186,10 +184,6 @@ function checkEntry(name: string, info: unknown, dataLength: number, where: stri
   return { name, fileDType, shape: shape as number[], size, begin, end };
 }
 
-export function readSafetensors(path: string): Safetensors {
-  return parseSafetensors(readFileSync(path), path);
-}
-
 /**
  * Encodes tensors as safetensors. float64 tensors are laid out first, so with the header padded to a multiple
  * of 8 every tensor starts at a multiple of its element size (zero-copy readers can map it directly).
@@ -231,13 +225,4 @@ export function serializeSafetensors(
     at += bytes.length;
   }
   return out;
-}
-
-/** Writes a safetensors file atomically (see writeFileAtomic): a crash leaves the old file or the new one. */
-export function writeSafetensors(
-  path: string,
-  tensors: Map<string, RawTensor> | Record<string, RawTensor>,
-  metadata?: Record<string, string>,
-): void {
-  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
