@@ -57,8 +57,11 @@ export function sharedMemoryAvailable(): boolean {
 
 /** A started worker: a Node worker thread or a module Web Worker. */
 export interface HostWorker {
-  terminate(): unknown;
+  /** settles once the worker has called workerStarted() (or failed to start) */
+  readonly started: Promise<void>;
 }
+type Listener = (e: unknown) => void;
+interface EventTargetLike { addEventListener(type: string, f: Listener, o: { once: true }): void }
 
 /**
  * Starts the module `url` as a worker and hands it `data` (Node: as workerData; browser: as its first message,
@@ -69,13 +72,20 @@ export function startWorker(url: URL, data: unknown): HostWorker {
     const { Worker } = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
     const w = new Worker(url, { workerData: data });
     w.unref();
-    return w;
+    return { started: new Promise((done) => { w.once('message', () => done()); w.once('error', () => done()); }) };
   }
-  const WebWorker = (globalThis as unknown as { Worker?: new (url: URL, o: { type: 'module' }) => HostWorker & { postMessage(d: unknown): void } }).Worker;
+  const WebWorker = (globalThis as unknown as { Worker?: new (url: URL, o: { type: 'module' }) => EventTargetLike & { postMessage(d: unknown): void } }).Worker;
   if (!WebWorker) throw new Error('startWorker: expected a global Worker (a page or a dedicated worker), got none');
   const w = new WebWorker(url, { type: 'module' });
+  const started = new Promise<void>((done) => { w.addEventListener('message', () => done(), { once: true }); w.addEventListener('error', () => done(), { once: true }); });
   w.postMessage(data);
-  return w;
+  return { started };
+}
+
+/** Inside a worker started by startWorker: tells the starter it is running (one message, then silence). */
+export function workerStarted(): void {
+  if (isNode) nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads').parentPort?.postMessage('started');
+  else (globalThis as unknown as { postMessage(m: string): void }).postMessage('started');
 }
 
 /** Inside a worker started by startWorker: the data it was given. */

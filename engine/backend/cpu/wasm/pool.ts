@@ -35,6 +35,11 @@ export function workerChunkCount(rt: Runtime): number {
 
 export function threadCount(): number { return threads; }
 
+/** Settles when every worker started so far is running (they start in the background; the first jobs may miss them). */
+export async function workersStarted(): Promise<void> {
+  await Promise.all(workers.map((w) => w.started));
+}
+
 function ensureWorkers(rt: Runtime, n: number): void {
   while (workers.length < n - 1) {
     workers.push(startWorker(new URL('./worker.js', import.meta.url), { module: rt.module, memory: rt.memory, thread: workers.length + 1 }));
