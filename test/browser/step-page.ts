@@ -5,7 +5,7 @@ import { trainingStep, type StepResult, type StepSetup } from './training-step.j
 export type StepOutcome = { ok: true; result: StepResult & { workerChunks?: number } } | { ok: false; error: string };
 
 const page = globalThis as unknown as {
-  location: { search: string };
+  location?: { search: string };
   Worker: new (url: URL, options: { type: 'module' }) => {
     postMessage(data: unknown): void;
     onmessage: ((e: { data: StepOutcome }) => void) | null;
@@ -14,7 +14,8 @@ const page = globalThis as unknown as {
   stepOutcome?: StepOutcome;
 };
 
-const query = new URLSearchParams(page.location.search);
+// node --test runs every file under dist/test; outside a page this module does nothing
+const query = new URLSearchParams(page.location?.search ?? '');
 const setup: StepSetup = { device: query.get('device') === 'gpujs' ? 'gpujs' : 'cpu', threads: Number(query.get('threads') ?? 1) };
 
 function inWorker(): Promise<StepOutcome> {
@@ -34,4 +35,4 @@ async function here(): Promise<StepOutcome> {
   }
 }
 
-page.stepOutcome = await (query.get('in') === 'worker' ? inWorker() : here());
+if (page.location) page.stepOutcome = await (query.get('in') === 'worker' ? inWorker() : here());
