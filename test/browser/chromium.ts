@@ -13,6 +13,11 @@ export function chromiumPath(): string | null {
 /** Why the browser tests cannot run here, or null when they can. */
 export function whyNoBrowser(): string | null {
   if (!chromiumPath()) return 'no Chromium (install Debian\'s chromium, see .ci/setup-chromium.sh, or set CHROMIUM_PATH)';
+  try {
+    import.meta.resolve('puppeteer-core');
+  } catch {
+    return 'puppeteer-core is not installed (npm ci installs the devDependencies)';
+  }
   return null;
 }
 

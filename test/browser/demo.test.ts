@@ -1,6 +1,6 @@
 // The demo page in headless Chromium: it loads the learngene and the images, expands a depth-3 ViT, shows its step-0
 // accuracy, fine-tunes a few steps with the chart drawn, and a screenshot of it is not blank.
-// TLEG_DEMO_SCREENSHOT=path keeps the screenshot (docs/demo.png in the README comes from here).
+// TLEG_DEMO_SCREENSHOT=path keeps the screenshot.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ test('demo: expand a learngene to depth 3, step-0 accuracy, 5 fine-tuning steps,
   const page = await browser!.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.setViewport({ width: 900, height: 1000 });
+  await page.setViewport({ width: 900, height: 800 });
   await page.goto(`${site!.url}/index.html`);
   await page.waitForSelector('#expand:not([disabled])', { timeout: 30_000 });
   await page.select('#depth', '3');
