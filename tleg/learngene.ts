@@ -110,7 +110,7 @@ export function serializeLearngene(gene: Learngene, where = 'serializeLearngene'
 }
 
 /** A learngene from the bytes of its file (read from disk, or fetched over HTTP); `where` names it in errors. */
-export function parseLearngene(bytes: Uint8Array, where = 'parseLearngene'): Learngene {
+export function parseLearngene(bytes: Uint8Array | ArrayBuffer, where = 'parseLearngene'): Learngene {
   const file = parseSafetensors(bytes, where);
   const meta = file.metadata;
   if (meta['format'] !== FORMAT) {

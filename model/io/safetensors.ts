@@ -77,8 +77,10 @@ function describe(value: unknown): string {
 
 interface Entry { name: string; fileDType: FileDType; shape: number[]; size: number; begin: number; end: number }
 
-export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safetensors {
+/** Reads safetensors bytes: a file's contents, or an ArrayBuffer from fetch(). */
+export function parseSafetensors(input: Uint8Array | ArrayBuffer, source = '<buffer>'): Safetensors {
   const where = `safetensors ${source}`;
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length < 8) throw new Error(`${where}: file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(bytes.length - 8)) {
