@@ -24,3 +24,22 @@ test('tleg-ts/engine, tleg-ts/model and tleg-ts/tleg bundle for the browser with
   assert.ok(inputs.some((p) => p.endsWith('dist/engine/backend/cpu/wasm/pool.js')), `the wasm pool is bundled (inputs: ${inputs.length})`);
   assert.ok(inputs.some((p) => p.endsWith('dist/model/browser.js')) && inputs.some((p) => p.endsWith('dist/tleg/browser.js')), 'the "browser" faces were chosen');
 });
+
+/** Export names of modules, relative to dist/. */
+async function exportsOf(...paths: string[]): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const p of paths) for (const k of Object.keys(await import(new URL(p, new URL('dist/', `file://${root}`)).href))) names.add(k);
+  return names;
+}
+
+test('the browser faces export everything the Node faces do, but the file-system parts', async () => {
+  const faces: [string, string, string[]][] = [
+    ['model/index.js', 'model/browser.js', ['model/data/idx.js', 'model/data/mnist.js', 'model/data/fashion-mnist.js', 'model/train/index.js', 'model/io/safetensors-file.js', 'model/io/atomic-write.js']],
+    ['tleg/index.js', 'tleg/browser.js', ['tleg/learngene-file.js', 'tleg/analysis.js', 'tleg/pipeline.js']],
+  ];
+  for (const [nodeFace, browserFace, nodeOnly] of faces) {
+    const fsParts = await exportsOf(...nodeOnly);
+    const expected = [...(await exportsOf(nodeFace))].filter((k) => !fsParts.has(k)).sort();
+    assert.deepEqual([...(await exportsOf(browserFace))].sort(), expected, `${browserFace} against ${nodeFace}`);
+  }
+});
