@@ -24,5 +24,5 @@ export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type Dev
 export type { Backend, Kernels, View } from './backend/interface.js';
 export { initGpujs, setBackend, describeBackend, gpujsModeInUse, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
 export { runGpujsKernel, type GpujsKernel } from './custom-kernel.js';
-export { setNumThreads, getNumThreads } from './threads.js';
+export { setNumThreads, getNumThreads, threadsReady } from './threads.js';
 export { checkOptions } from './options.js';

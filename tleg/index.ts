@@ -1,8 +1,9 @@
 // TLEG: Transformer as Linear Expansion of learnGene (Xia et al., AAAI 2024) on the engine's ViT.
 export {
-  BLOCK_TENSORS, blockTensorNames, blockShapes, sharedShapes, initGenePairs, saveLearngene, loadLearngene, checkLearngene,
+  BLOCK_TENSORS, blockTensorNames, blockShapes, sharedShapes, initGenePairs, parseLearngene, serializeLearngene, checkLearngene,
   learngeneSize, type Learngene, type BlockTensorName,
 } from './learngene.js';
+export { saveLearngene, loadLearngene } from './learngene-file.js';
 export { expandLearngene, defaultCoefficients, segmentOf, blockAt, descendantConfig, initDescendant, type ExpandOptions, type DescendantOptions } from './expand.js';
 export { AuxNet, type AuxNetOptions } from './aux-net.js';
 export { fitLearngene, inferConfig, countBlocks, readStateDict, type LearngeneFit, type LineFit } from './analysis.js';

@@ -6,7 +6,8 @@
 // axis of size K and segment k covers x ∈ [k/K, (k+1)/K) (see expand.ts).
 import { sameShape, tensor, zeros, ones, type Generator, type Tensor, type DType } from '../engine/index.js';
 import { truncNormalInit } from '../model/layers/init.js';
-import { readSafetensors, writeSafetensors, type RawTensor } from '../model/io/index.js';
+import { parseSafetensors, serializeSafetensors } from '../model/io/safetensors.js';
+import type { RawTensor } from '../model/io/raw-tensor.js';
 import { validateViTConfig, type ViTConfig } from '../model/configs.js';
 
 /** The block tensors TLEG expands, by their timm names inside `blocks.<i>.`. */
@@ -96,20 +97,21 @@ function toRaw(t: Tensor): RawTensor {
 }
 
 /** One safetensors file: `<tensor>.base`, `<tensor>.slope`, the shared tensors by timm name, config in __metadata__. */
-export function saveLearngene(path: string, gene: Learngene): void {
-  checkLearngene(gene, `saveLearngene(${path})`);
+/** The learngene as the bytes of its safetensors file (write them to disk, or hand them to a page). */
+export function serializeLearngene(gene: Learngene, where = 'serializeLearngene'): Uint8Array {
+  checkLearngene(gene, where);
   const tensors: Record<string, RawTensor> = {};
   for (const name of Object.keys(gene.base)) {
     tensors[`${name}.base`] = toRaw(gene.base[name]);
     tensors[`${name}.slope`] = toRaw(gene.slope[name]);
   }
   for (const [name, t] of Object.entries(gene.shared)) tensors[name] = toRaw(t);
-  writeSafetensors(path, tensors, { format: FORMAT, version: VERSION, config: JSON.stringify(gene.config), segments: String(gene.segments) });
+  return serializeSafetensors(tensors, { format: FORMAT, version: VERSION, config: JSON.stringify(gene.config), segments: String(gene.segments) });
 }
 
-export function loadLearngene(path: string): Learngene {
-  const where = `loadLearngene(${path})`;
-  const file = readSafetensors(path);
+/** A learngene from the bytes of its file (read from disk, or fetched over HTTP); `where` names it in errors. */
+export function parseLearngene(bytes: Uint8Array | ArrayBuffer, where = 'parseLearngene'): Learngene {
+  const file = parseSafetensors(bytes, where);
   const meta = file.metadata;
   if (meta['format'] !== FORMAT) {
     throw new Error(`${where}: expected __metadata__.format "${FORMAT}", got ${JSON.stringify(meta['format'])} (not a learngene file?)`);

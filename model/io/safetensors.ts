@@ -2,8 +2,6 @@
 //   u64 little-endian N | N bytes of JSON header | data buffer
 // header: { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { string: string } },
 // offsets relative to the data buffer, tensors tiling it exactly (no gaps, no overlaps), data little-endian.
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
 import { bfloat16ArrayToFloat32, halfArrayToFloat32 } from './half.js';
 import { assertRawTensor, shapeSize, type DType, type RawTensor } from './raw-tensor.js';
 
@@ -79,8 +77,10 @@ function describe(value: unknown): string {
 
 interface Entry { name: string; fileDType: FileDType; shape: number[]; size: number; begin: number; end: number }
 
-export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safetensors {
+/** Reads safetensors bytes: a file's contents, or an ArrayBuffer from fetch(). */
+export function parseSafetensors(input: Uint8Array | ArrayBuffer, source = '<buffer>'): Safetensors {
   const where = `safetensors ${source}`;
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (bytes.length < 8) throw new Error(`${where}: file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(bytes.length - 8)) {
@@ -186,10 +186,6 @@ function checkEntry(name: string, info: unknown, dataLength: number, where: stri
   return { name, fileDType, shape: shape as number[], size, begin, end };
 }
 
-export function readSafetensors(path: string): Safetensors {
-  return parseSafetensors(readFileSync(path), path);
-}
-
 /**
  * Encodes tensors as safetensors. float64 tensors are laid out first, so with the header padded to a multiple
  * of 8 every tensor starts at a multiple of its element size (zero-copy readers can map it directly).
@@ -231,13 +227,4 @@ export function serializeSafetensors(
     at += bytes.length;
   }
   return out;
-}
-
-/** Writes a safetensors file atomically (see writeFileAtomic): a crash leaves the old file or the new one. */
-export function writeSafetensors(
-  path: string,
-  tensors: Map<string, RawTensor> | Record<string, RawTensor>,
-  metadata?: Record<string, string>,
-): void {
-  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

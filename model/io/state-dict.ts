@@ -1,7 +1,7 @@
 // State dicts as tensors in safetensors files (what torch's `safetensors.torch.load_file` / `save_file` do):
 // readSafetensors gives raw records; these give engine Tensors by name.
 import { tensor, type Tensor } from '../../engine/index.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, writeSafetensors } from './safetensors-file.js';
 import type { RawTensor } from './raw-tensor.js';
 
 /** Every tensor of a safetensors file (e.g. a PyTorch/timm checkpoint), by name, in the file's dtype (f16/bf16 read as float32). */

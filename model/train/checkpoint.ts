@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Tensor, type Generator, type GeneratorState } from '../../engine/index.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors-file.js';
 import type { RawTensor } from '../io/raw-tensor.js';
 import type { Module } from '../module.js';
 import type { BaseHyper, Optimizer, OptimizerStateDict, ParamState } from '../optim/optimizer.js';

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import {
-  parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors,
-} from '../../model/io/safetensors.js';
+import { parseSafetensors, serializeSafetensors } from '../../model/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../model/io/safetensors-file.js';
 import { halfBitsToFloatBits, halfToFloat } from '../../model/io/half.js';
 import type { DType, RawTensor } from '../../model/io/raw-tensor.js';
 

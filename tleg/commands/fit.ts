@@ -3,7 +3,8 @@
 // says how much of each block tensor the line explains.
 import { countViTParameters } from '../../model/configs.js';
 import { fitLearngene, type LineFit } from '../analysis.js';
-import { learngeneSize, saveLearngene } from '../learngene.js';
+import { learngeneSize } from '../learngene.js';
+import { saveLearngene } from '../learngene-file.js';
 import { checkInputFile, checkOutputPath, integerFlag, onePositional, parseCommand, requiredString } from './args.js';
 import { fail } from './cli-error.js';
 import { fileKind, KIND_HINTS, KIND_NAMES, readInput } from './file-kind.js';

@@ -1,6 +1,7 @@
 // Fast float32 paths for the cpu backend: WebAssembly SIMD kernels emitted at run time
 // (engine/backend/cpu/wasm). float64 and the kernels below fall back to the TypeScript reference.
 import type { TypedArray } from '../../dtype.js';
+import { envVar } from '../../host.js';
 import {
   gelu32BackwardF32, gelu32F32, layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, unaryF32, WASM_UNARY,
   wasmAvailable, type WasmUnaryOp,
@@ -24,7 +25,7 @@ function f32Span(v: View): Float32Array | null {
   return n >= ELEMENTWISE_MIN ? v.data.subarray(v.layout.offset, v.layout.offset + n) : null;
 }
 
-let enabled = process.env.TLEG_CPU_KERNELS !== 'reference';
+let enabled = envVar('TLEG_CPU_KERNELS') !== 'reference';
 
 /** 'wasm' (default when WebAssembly SIMD is present) or 'reference' (plain TypeScript), for tests and benchmarks. */
 export function setCpuKernels(kind: 'wasm' | 'reference'): void {

@@ -6,7 +6,7 @@
 // it needs EGL_PLATFORM=surfaceless (no display) and an adapter asked for at
 // featureLevel 'compatibility' (GLES cannot offer core WebGPU). Debian 12's Vulkan
 // lavapipe is rejected by Dawn, so GLES is the CPU path. See .ci/setup-mesa.sh.
-import { availableParallelism } from 'node:os';
+import { coreCount, isNode } from '../../host.js';
 import gpujs from 'gpu.js';
 import { isMissingPackage } from '../../optional-package.js';
 
@@ -61,6 +61,7 @@ async function installNavigatorGpu(): Promise<boolean> {
     if (adapter) nameAdapter(adapter);
     return adapter !== null;
   }
+  if (!isNode) return false; // a browser without navigator.gpu has no WebGPU to install
 
   const webgpu = await loadWebGpuPackage();
   if (!webgpu) return false;
@@ -119,6 +120,6 @@ function defineNavigatorGpu(gpu: NavigatorGpuLike): void {
     return;
   }
   // Node 20 has no navigator; gpu.js's webasm worker pool also reads hardwareConcurrency from it.
-  const hardwareConcurrency = availableParallelism();
+  const hardwareConcurrency = coreCount();
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, hardwareConcurrency }, configurable: true, writable: true });
 }

@@ -193,8 +193,8 @@ function name(out: number[], s: string): void {
   out.push(...bytes);
 }
 
-/** Builds a module that imports env.mem (shared memory of up to maxPages pages) and exports every function. */
-export function buildModule(funcs: FuncDef[], maxPages: number): Uint8Array<ArrayBuffer> {
+/** Builds a module that imports env.mem (memory of up to maxPages pages, shared unless told) and exports every function. */
+export function buildModule(funcs: FuncDef[], maxPages: number, shared = true): Uint8Array<ArrayBuffer> {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
   uleb(types, funcs.length);
@@ -208,7 +208,7 @@ export function buildModule(funcs: FuncDef[], maxPages: number): Uint8Array<Arra
 
   const imports: number[] = [1];
   name(imports, 'env'); name(imports, 'mem');
-  imports.push(0x02, 0x03); // memory, limits with max, shared
+  imports.push(0x02, shared ? 0x03 : 0x01); // memory, limits with max (0x03: and shared)
   uleb(imports, 1); uleb(imports, maxPages);
   section(out, 2, imports);
 

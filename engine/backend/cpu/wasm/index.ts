@@ -2,11 +2,11 @@
 // can use worker threads, and fused row kernels. Every call is synchronous. Operands that live in the shared
 // wasm memory (tensor storage from `residentF32`) are used in place; others are copied into temporary blocks,
 // and results copied back out of them.
-import { MAX_BYTES, runtime, simdSupported } from './runtime.js';
+import { MAX_BYTES, runtime, SHARED, simdSupported } from './runtime.js';
 import { CTRL_BYTES, Ctl, DATA_BASE, JobKind } from './protocol.js';
 import { plan } from './matmul.js';
 import { GELU32, GELU32_BACKWARD, GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
-import { lockJob, runJob, setThreads, threadCount } from './pool.js';
+import { lockJob, runJob, setThreads, tellWhyOneThread, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
 import { envMiB } from '../../../env.js';
 import { f32Bits, RowOp, SOFTMAX_TABLE } from './rows-kernel.js';
@@ -24,11 +24,14 @@ const PARALLEL_MIN_ELEMENTS = 1 << 15;
 /** A row job's chunks hold at least this many rows (fewer chunks, fewer trips to the shared counter). */
 const MIN_CHUNK_ROWS = 64;
 /** Tensor storage in wasm memory is capped (TLEG_WASM_HEAP_MB, default 1024; 0 turns it off): past it, ordinary arrays. */
-const TENSOR_CAP_BYTES = envMiB('TLEG_WASM_HEAP_MB', 1024);
+const TENSOR_CAP_BYTES = SHARED ? envMiB('TLEG_WASM_HEAP_MB', 1024) : 0;
 
 /** false if WebAssembly SIMD (or shared memory) is missing: the caller should fall back to plain TS. */
 export function wasmAvailable(): boolean {
-  if (available === null) available = simdSupported();
+  if (available === null) {
+    available = simdSupported();
+    if (available) tellWhyOneThread();
+  }
   return available;
 }
 

@@ -1,20 +1,31 @@
 // Worker threads that share the wasm memory. The caller stays synchronous: the main thread takes chunks
-// like any worker, then blocks on Atomics.wait until the chunks the workers took are done.
-import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+// like any worker, then blocks on Atomics.wait until the chunks the workers took are done. The workers are Node
+// worker threads or, in a browser, module Web Workers; where the calling thread may not block (a page's main
+// thread) or memory cannot be shared (a page without cross-origin isolation), everything runs on one thread.
+import { coreCount, singleThreadReason, startWorker, type HostWorker } from '../../../host.js';
 import { Ctl, LOCKED } from './protocol.js';
 import { drainChunks, runChunk, type ThreadState } from './dispatch.js';
 import { Runtime } from './runtime.js';
 
-let threads = Math.max(1, availableParallelism());
-const workers: Worker[] = [];
+const oneThreadBecause = singleThreadReason();
+let threads = oneThreadBecause ? 1 : Math.max(1, coreCount());
+let toldWhy = false;
+const workers: HostWorker[] = [];
 const mainState: ThreadState = { jobId: -1, packedBatch: -1 };
 
 /** Sets the thread count and starts missing workers now: they take a few ms to come up, in the background. */
 export function setThreads(rt: Runtime | null, n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setWasmThreads: expected a positive integer, got ${n}`);
+  if (oneThreadBecause) return tellWhyOneThread();
   threads = n;
   if (rt) ensureWorkers(rt, n);
+}
+
+/** Where the host allows only one thread, says why in one console line, once (when the kernels start). */
+export function tellWhyOneThread(): void {
+  if (!oneThreadBecause || toldWhy) return;
+  toldWhy = true;
+  console.info(`tleg-ts: wasm kernels run on 1 thread: ${oneThreadBecause}`);
 }
 
 /** How many chunks the workers have run since start (for tests that must see the workers take part). */
@@ -24,13 +35,14 @@ export function workerChunkCount(rt: Runtime): number {
 
 export function threadCount(): number { return threads; }
 
+/** Settles when every worker started so far is running (they start in the background; the first jobs may miss them). */
+export async function workersStarted(): Promise<void> {
+  await Promise.all(workers.map((w) => w.started));
+}
+
 function ensureWorkers(rt: Runtime, n: number): void {
   while (workers.length < n - 1) {
-    const w = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { module: rt.module, memory: rt.memory, thread: workers.length + 1 },
-    });
-    w.unref();
-    workers.push(w);
+    workers.push(startWorker(new URL('./worker.js', import.meta.url), { module: rt.module, memory: rt.memory, thread: workers.length + 1 }));
   }
 }
 

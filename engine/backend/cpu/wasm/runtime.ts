@@ -1,5 +1,5 @@
 // The one shared wasm memory, the emitted module, and its instantiation (main thread and workers alike).
-import { setFlagsFromString } from 'node:v8';
+import { envVar, isNode, nodeBuiltin, sharedMemoryAvailable } from '../../../host.js';
 import { buildModule, ConstPool, FuncDef } from './emitter.js';
 import { CONST_BYTES, CTRL_BYTES } from './protocol.js';
 import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
@@ -12,6 +12,11 @@ import { BROADCAST_MODES, BROADCAST_OPS, emitBroadcastKernels, type BroadcastMod
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB: keeps every byte address a positive i32
 export const MAX_BYTES = MAX_PAGES * PAGE;
+/**
+ * Shared memory (for the worker pool) where the host has SharedArrayBuffer; a page without isolation gets plain memory,
+ * whose growth detaches every view on it, so there no tensor lives in wasm memory (see TENSOR_CAP_BYTES).
+ */
+export const SHARED = sharedMemoryAvailable();
 
 /**
  * Relaxed SIMD's `f32x4.relaxed_madd` compiles to one FMA: +25 % on the GEMM micro-kernel here (bench/NOTES.md).
@@ -19,9 +24,10 @@ export const MAX_BYTES = MAX_PAGES * PAGE;
  * lets wasm modules validate more instructions) unless TLEG_WASM_RELAXED=0. Must run before any module compiles.
  */
 function enableRelaxedSimd(): boolean {
-  if (process.env.TLEG_WASM_RELAXED === '0') return false;
+  if (envVar('TLEG_WASM_RELAXED') === '0') return false;
   if (relaxedSimdSupported()) return true;
-  try { setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { return false; }
+  if (!isNode) return false;
+  try { nodeBuiltin<typeof import('node:v8')>('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { return false; }
   return relaxedSimdSupported();
 }
 
@@ -76,7 +82,7 @@ export function simdSupported(): boolean {
     // (func (result v128) v128.const 0): validates only where SIMD is on
     const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0,
       253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
-    return WebAssembly.validate(probe) && typeof SharedArrayBuffer !== 'undefined';
+    return WebAssembly.validate(probe);
   } catch {
     return false;
   }
@@ -84,7 +90,7 @@ export function simdSupported(): boolean {
 
 export function relaxedSimdSupported(): boolean {
   try {
-    return WebAssembly.validate(buildModule([emitGemm({ mr: 1, nr: 4, relaxed: true })], 1));
+    return WebAssembly.validate(buildModule([emitGemm({ mr: 1, nr: 4, relaxed: true })], 1, SHARED));
   } catch {
     return false;
   }
@@ -98,7 +104,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
   funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool), ...emitBroadcastKernels());
-  return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES)), constants: new Uint8Array(pool.bytes) };
+  return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES, SHARED)), constants: new Uint8Array(pool.bytes) };
 }
 
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Exports {
@@ -137,7 +143,7 @@ let rt: Runtime | null = null;
 
 export function runtime(): Runtime {
   if (rt) return rt;
-  const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: true });
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared: SHARED });
   const { module, constants } = buildKernelModule();
   new Uint8Array(memory.buffer).set(constants, CTRL_BYTES);
   const ex = instantiate(module, memory);
