@@ -19,7 +19,7 @@ test('tleg-ts/engine, tleg-ts/model and tleg-ts/tleg bundle for the browser with
   assert.deepEqual(result.errors, []);
   // package.json's "browser" map turns the webgpu package (Dawn for Node) into an empty module: "(disabled):..."
   const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('(disabled):'));
-  const nodeOnly = inputs.filter((p) => /^node:|node_modules\/(webgpu|cli-progress)\/|\/(idx|mnist|fashion-mnist|trainer|safetensors-file|learngene-file|pipeline)\.js$/.test(p));
+  const nodeOnly = inputs.filter((p) => /^node:|node_modules\/(webgpu|cli-progress)\/|\/(idx|mnist|fashion-mnist|trainer|safetensors-file|state-dict|learngene-file|pipeline)\.js$/.test(p));
   assert.deepEqual(nodeOnly, [], 'Node-only modules in the browser bundle');
   assert.ok(inputs.some((p) => p.endsWith('dist/engine/backend/cpu/wasm/pool.js')), `the wasm pool is bundled (inputs: ${inputs.length})`);
   assert.ok(inputs.some((p) => p.endsWith('dist/model/browser.js')) && inputs.some((p) => p.endsWith('dist/tleg/browser.js')), 'the "browser" faces were chosen');
@@ -34,7 +34,7 @@ async function exportsOf(...paths: string[]): Promise<Set<string>> {
 
 test('the browser faces export everything the Node faces do, but the file-system parts', async () => {
   const faces: [string, string, string[]][] = [
-    ['model/index.js', 'model/browser.js', ['model/data/idx.js', 'model/data/mnist.js', 'model/data/fashion-mnist.js', 'model/train/index.js', 'model/io/safetensors-file.js', 'model/io/atomic-write.js']],
+    ['model/index.js', 'model/browser.js', ['model/data/idx.js', 'model/data/mnist.js', 'model/data/fashion-mnist.js', 'model/train/index.js', 'model/io/safetensors-file.js', 'model/io/state-dict.js', 'model/io/atomic-write.js']],
     ['tleg/index.js', 'tleg/browser.js', ['tleg/learngene-file.js', 'tleg/analysis.js', 'tleg/pipeline.js']],
   ];
   for (const [nodeFace, browserFace, nodeOnly] of faces) {
