@@ -4,14 +4,18 @@ import type { Backend, ClaimedKernels } from '../interface.js';
 import { disposeGpuKernels, gpuKernelCompileCount, runAsync, runSync, type Op } from './cache.js';
 import { runUserKernel, type UserKernelBody } from './custom.js';
 import { gpujsKernels, type GpujsClaim, type OpRunner } from './kernels.js';
+import { residentKernels } from './resident-kernels.js';
+import { emptyStats, ResidentStore, type GpujsStats } from './resident.js';
 import { availableGpuModes, webGpuAdapterName, type GpuMode } from './setup.js';
 
-export { availableGpuModes, disposeGpuKernels, gpuKernelCompileCount, type GpuMode, type UserKernelBody };
+export { availableGpuModes, disposeGpuKernels, gpuKernelCompileCount, type GpujsStats, type GpuMode, type UserKernelBody };
 
 export interface GpujsBackend extends Backend {
   readonly name: 'gpujs';
   readonly mode: GpuMode;
   readonly kernels: ClaimedKernels<GpujsClaim>;
+  /** Kernels launched, host transfers and cpu fallbacks (counted on webgpu, where data stays on the device). */
+  readonly stats: GpujsStats;
   /** Runs a user kernel body over flat float32 inputs in this backend's mode (see engine/custom-kernel.ts). */
   runUserKernel(name: string, body: UserKernelBody, inputs: Float32Array[], size: number, constants: Record<string, number>): Float32Array | Promise<Float32Array>;
 }
@@ -20,12 +24,17 @@ export interface GpujsBackend extends Backend {
 export async function createGpujsBackend(mode: GpuMode): Promise<GpujsBackend> {
   const modes = await availableGpuModes();
   if (!modes.includes(mode)) throw new Error(`gpujs: mode '${mode}' is not available here; available: ${modes.join(', ')}`);
+  const stats = emptyStats();
+  // webgpu keeps tensors' data in device buffers between kernels; webasm and cpu run on host arrays
+  const store = mode === 'webgpu' ? new ResidentStore(stats) : null;
   const run: OpRunner = mode === 'webgpu' ? serialized() : runSync;
   return {
     name: 'gpujs',
     mode,
     async: mode === 'webgpu',
-    kernels: gpujsKernels(mode, run),
+    kernels: store ? residentKernels(store) : gpujsKernels(mode, run),
+    stats,
+    ...(store ? { residency: store } : {}),
     runUserKernel: (name, body, inputs, size, constants) => runUserKernel(mode, name, body, inputs, size, constants),
     describe: () => (mode === 'webgpu' ? `gpu.js webgpu on ${webGpuAdapterName() ?? 'an unnamed adapter'}` : `gpu.js ${mode}`),
     dispose: () => disposeGpuKernels(),
