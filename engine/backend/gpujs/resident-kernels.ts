@@ -8,6 +8,7 @@ import { isContiguous, numel } from '../../layout.js';
 import type { AsyncKernels, View } from '../interface.js';
 import { cachedKernel, maxIndexedFloats, type KernelThis } from './cache.js';
 import { fallbackKernels } from './fallback.js';
+import { checkIndices, gatherSource, scatterAddSource } from './gather.js';
 import { BINARY_BODIES, UNARY_BODIES } from './map-ops.js';
 import { matmulStrided, matmulTiled4, type StridedMatmulConstants } from './matmul-tiled.js';
 import type { BufferHandle, Operand, ResidentStore } from './resident.js';
@@ -15,7 +16,7 @@ import {
   layerNormDbKernel, layerNormDwKernel, layerNormDxKernel, layerNormKernel, rowDot, rowLogSumExp, rowMean,
   rowMeanGw, rowMeanGwXhat, rowRstd, softmaxBackwardKernel, softmaxKernel, type Cols,
 } from './rows.js';
-import { mapSource, reduceSource } from './strided.js';
+import { mapSource, partialCopySource, reduceSource } from './strided.js';
 
 const LIMIT = maxIndexedFloats('webgpu');
 
@@ -104,9 +105,17 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
     ...fb,
     copy: async (src, dst) => {
       const whole = isContiguous(dst.layout) && dst.layout.offset === 0 && numel(dst.layout.shape) === dst.data.length;
-      const gen = whole && deviceOut(dst.data) && readable(src.data) ? mapSource(dst.layout.shape, [src.layout], ['return v0;']) : null;
+      if (!deviceOut(dst.data) || !readable(src.data, dst.data)) return fb.copy(src, dst);
+      if (whole) {
+        const gen = mapSource(dst.layout.shape, [src.layout], ['return v0;']);
+        if (!gen) return fb.copy(src, dst);
+        store.adopt(dst.data, await generated(gen, [operand(src.data)]));
+        return;
+      }
+      // part of the storage: the rest keeps its values
+      const gen = partialCopySource(src.layout, dst.layout, dst.data.length);
       if (!gen) return fb.copy(src, dst);
-      store.adopt(dst.data, await generated(gen, [operand(src.data)]));
+      store.adopt(dst.data, await generated(gen, [operand(src.data), operand(dst.data)]));
     },
     unary: async (op, x, out) => {
       const body = UNARY_BODIES[op];
@@ -184,6 +193,20 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
       store.adopt(mean, m);
       store.adopt(rstd, s);
     },
+    gather: async (x, axis, index, out) => {
+      const idx = indexOperand(index, store);
+      const gen = idx && deviceOut(out) && readable(x.data) ? gatherSource(x, axis, index) : null;
+      if (!gen || !idx) return fb.gather(x, axis, index, out);
+      checkIndices('gather', index, axis, x.layout.shape[axis]);
+      store.adopt(out, await generated(gen, [operand(x.data), idx]));
+    },
+    scatterAdd: async (src, axis, index, out, outShape) => {
+      const idx = indexOperand(index, store);
+      const gen = idx && deviceOut(out) && readable(src.data, out) ? scatterAddSource(src, axis, index, outShape) : null;
+      if (!gen || !idx) return fb.scatterAdd(src, axis, index, out, outShape);
+      checkIndices('scatterAdd', index, axis, outShape[axis]);
+      store.adopt(out, await generated(gen, [operand(src.data), idx, operand(out)]));
+    },
     layerNormBackward: async (x, w, mean, rstd, g, dx, dw, db, rows, cols) => {
       // one column: x̂ ≡ 0 and dx ≡ 0 exactly; the cpu kernel gives the exact zeros (see kernels.ts)
       if (cols === 1 || !deviceOut(dx, dw, db) || !readable(x, w, mean, rstd, g)) {
@@ -200,6 +223,14 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
       if (db) store.adopt(db, await launch('layerNormDb', layerNormDbKernel, [cols], [gi], { rows, cols }));
     },
   };
+}
+
+/** An int32 index array (checked on the host, where it lives) as float values for a kernel; null: fall back. */
+function indexOperand(index: View, store: ResidentStore): Float32Array | null {
+  const d = index.data;
+  if (!(d instanceof Int32Array) || d.length === 0 || d.length > LIMIT || store.isStale(d)) return null;
+  store.stats.uploads++;
+  return Float32Array.from(d);
 }
 
 /** where's condition as a kernel operand: float32 as it lies, int32 (never resident) as float 0/1 values; null: fall back. */

@@ -45,7 +45,7 @@ export function gridFor(shape: readonly number[]): number[] | null {
 }
 
 /** Statements naming each dim's index d0..d{r-1} from the thread ids. */
-function indexLines(shape: readonly number[]): string[] {
+export function indexLines(shape: readonly number[]): string[] {
   const r = shape.length;
   if (r === 0) return [];
   if (r === 1) return ['const d0 = this.thread.x;'];
@@ -65,7 +65,7 @@ function indexLines(shape: readonly number[]): string[] {
   return lines;
 }
 
-function indexExpr(strides: readonly number[], offset: number, prefix = 'd'): string {
+export function indexExpr(strides: readonly number[], offset: number, prefix = 'd'): string {
   const terms = strides.map((s, i) => (s === 0 ? '' : s === 1 ? `${prefix}${i}` : `${prefix}${i} * ${s}`)).filter(Boolean);
   if (offset !== 0 || terms.length === 0) terms.unshift(String(offset));
   return terms.join(' + ');
@@ -108,4 +108,36 @@ export function reduceSource(kind: ReduceKind, x: Layout, axes: readonly number[
     : [`const v = a0[${at}];`, `acc = ${kind === 'max' ? 'Math.max' : 'Math.min'}(acc, v);`];
   lines.push(...open, ...step, ...red.shape.map(() => '}'), 'return acc;');
   return { source: `function (a0) {\n${lines.join('\n')}\n}`, output };
+}
+
+/** The most floats a partial write may span: its positions are split by float division (see the header). */
+const MAX_PARTIAL = 2 ** 21;
+
+/**
+ * A write into part of a storage (cat's slices, a select's or slice's backward): one thread per float of the
+ * whole storage, which keeps its old value unless it lies in the destination view, whose strides must nest
+ * (each divides the next larger one, as a slice of a contiguous tensor's do). Arguments: (src, old storage).
+ */
+export function partialCopySource(src: Layout, dst: Layout, length: number): { source: string; output: number[] } | null {
+  if (length === 0 || length > MAX_PARTIAL) return null;
+  const dims = dst.shape.map((_, d) => d).filter((d) => dst.shape[d] !== 1).sort((a, b) => dst.strides[b] - dst.strides[a]);
+  if (dims.length === 0 || dst.shape.some((n) => n === 0)) return null;
+  for (let i = 0; i < dims.length; i++) {
+    const s = dst.strides[dims[i]];
+    if (s <= 0 || (i > 0 && dst.strides[dims[i - 1]] % s !== 0) || (i > 0 && dst.strides[dims[i - 1]] < s * dst.shape[dims[i]])) return null;
+  }
+  const lines = ['const p = this.thread.x;', `const r = p - ${dst.offset};`];
+  let rest = 'r';
+  const inside = ['r >= 0'];
+  dims.forEach((d, i) => {
+    const s = dst.strides[d];
+    lines.push(`const i${i} = Math.floor((${rest} + 0.5) / ${s});`, `const r${i} = ${rest} - i${i} * ${s};`);
+    inside.push(`i${i} < ${dst.shape[d]}`);
+    rest = `r${i}`;
+  });
+  inside.push(`${rest} == 0`);
+  const at = dims.map((d, i) => (src.strides[d] === 0 ? '' : `i${i} * ${src.strides[d]}`)).filter(Boolean);
+  lines.push(`const q = ${[String(src.offset), ...at].join(' + ')};`);
+  lines.push(`return (${inside.join(' && ')}) ? a0[q] : a1[p];`);
+  return { source: `function (a0, a1) {\n${lines.join('\n')}\n}`, output: [length] };
 }
