@@ -21,7 +21,8 @@ export { defineOp, notDifferentiable, type Op, type BackwardContext, type Backwa
 export { apply } from './autograd.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
 export type { Backend, Kernels, View } from './backend/interface.js';
-export { initGpujs, setBackend, describeBackend, gpujsModeInUse, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
+export { initGpujs, setBackend, describeBackend, gpujsModeInUse, gpujsStats, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
+export type { GpujsStats } from './backend/gpujs/resident.js';
 export { runGpujsKernel, type GpujsKernel } from './custom-kernel.js';
 export { setNumThreads, getNumThreads } from './threads.js';
 export { checkOptions } from './options.js';

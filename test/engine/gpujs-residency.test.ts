@@ -3,10 +3,10 @@
 // on the device (no cpu fallback), launches the same number of kernels each step, and equals the step on cpu.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { availableGpuModes, F, initGpujs, manualSeed, rand, randint, scope, sync, type DeviceName, type Tensor } from '../../engine/index.js';
-import { gpujsBackendInUse } from '../../engine/backends.js';
+import { availableGpuModes, F, gpujsStats, initGpujs, manualSeed, rand, randint, scope, sync, type DeviceName, type Tensor } from '../../engine/index.js';
 import { AdamW } from '../../model/optim/index.js';
 import { VisionTransformer } from '../../model/vit.js';
+import { gpuKernelCompileCount } from '../../engine/backend/gpujs/index.js';
 import { assertAllClose } from '../helpers/allclose.js';
 
 const hasWebGpu = (await availableGpuModes()).includes('webgpu');
@@ -48,12 +48,13 @@ function step(r: Run): Tensor {
 
 test('a ViT training step on gpujs webgpu reads nothing back before the loss, falls back to the cpu nowhere, and equals cpu', { skip }, async (t: TestContext) => {
   await initGpujs({ mode: 'webgpu' });
-  const stats = gpujsBackendInUse()!.stats;
+  const stats = gpujsStats()!;
   const cpu = setup('cpu');
   const gpu = setup('gpujs');
   await sync(); // parameters and inputs written; start counting from here
 
   const kernelsPerStep: number[] = [];
+  const compiled: number[] = [];
   for (let i = 0; i < 3; i++) {
     const before = { ...stats, fallbacks: { ...stats.fallbacks } };
     const cpuLoss = step(cpu);
@@ -64,6 +65,7 @@ test('a ViT training step on gpujs webgpu reads nothing back before the loss, fa
     assert.deepEqual(stats.fallbacks, before.fallbacks, `step ${i}: kernels that fell back to the cpu`);
     assert.equal(stats.hostReads - before.hostReads, 1, `step ${i}: the loss read is the step's one host read`);
     kernelsPerStep.push(stats.kernels - before.kernels);
+    compiled.push(gpuKernelCompileCount());
     assertAllClose(loss, cpuLoss.toTypedArray(), { rtol: 1e-4, floor: 1e-5, what: `step ${i} loss` });
     cpuLoss.dispose();
     gpuLoss.dispose();
@@ -71,6 +73,8 @@ test('a ViT training step on gpujs webgpu reads nothing back before the loss, fa
   t.diagnostic(`kernels per step: ${kernelsPerStep.join(', ')}; uploads in all: ${stats.uploads}`);
   assert.ok(kernelsPerStep[0] > 0, 'the step runs gpu.js kernels');
   assert.equal(kernelsPerStep[2], kernelsPerStep[1], 'every step after the first launches the same kernels');
+  // the first step sees parameters as host arrays and later steps as device buffers (two kernel variants)
+  assert.equal(compiled[2], compiled[1], 'kernels are compiled once per shape and argument kind, then reused');
 
   await sync(); // reads every parameter and gradient back
   const cpuParams = cpu.model.parameters(), gpuParams = gpu.model.parameters();
