@@ -3,7 +3,7 @@
 // on the device (no cpu fallback), launches the same number of kernels each step, and equals the step on cpu.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { availableGpuModes, F, gpujsStats, initGpujs, manualSeed, rand, randint, scope, sync, type DeviceName, type Tensor } from '../../engine/index.js';
+import { availableGpuModes, F, gpujsStats, initGpujs, manualSeed, rand, randint, runGpujsKernel, scope, sync, type DeviceName, type GpujsKernel, type Tensor } from '../../engine/index.js';
 import { AdamW } from '../../model/optim/index.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { gpuKernelCompileCount } from '../../engine/backend/gpujs/index.js';
@@ -98,4 +98,14 @@ test('a tensor computed on the device says how to read it, and reads after `awai
   const c = b.sum();
   await sync();
   assert.ok(Math.abs(c.item() - Array.from(values).reduce((s, v) => s + v, 0)) < 1e-4);
+});
+
+test('a user gpu.js kernel reads a tensor whose values are still on the device', { skip }, async () => {
+  await initGpujs({ mode: 'webgpu' });
+  const doubled: GpujsKernel = { name: 'residency-double', body: function (x) { return 2 * x[this.thread.x]; } };
+  const a = rand([7]);
+  const onDevice = a.to('gpujs').add(1); // computed by a device kernel: resident, its host array stale
+  const got = await runGpujsKernel(doubled, [onDevice], [7]).data();
+  const av = a.toTypedArray();
+  for (let i = 0; i < 7; i++) assert.equal(got[i], 2 * Math.fround(av[i] + 1));
 });
