@@ -3,7 +3,7 @@
 // on the device (no cpu fallback), launches the same number of kernels each step, and equals the step on cpu.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { availableGpuModes, F, gpujsStats, initGpujs, manualSeed, rand, randint, runGpujsKernel, scope, sync, type DeviceName, type GpujsKernel, type Tensor } from '../../engine/index.js';
+import { availableGpuModes, cat, F, gpujsStats, initGpujs, manualSeed, rand, randint, runGpujsKernel, scope, sync, type DeviceName, type GpujsKernel, type Tensor } from '../../engine/index.js';
 import { AdamW } from '../../model/optim/index.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { gpuKernelCompileCount } from '../../engine/backend/gpujs/index.js';
@@ -108,4 +108,24 @@ test('a user gpu.js kernel reads a tensor whose values are still on the device',
   const got = await runGpujsKernel(doubled, [onDevice], [7]).data();
   const av = a.toTypedArray();
   for (let i = 0; i < 7; i++) assert.equal(got[i], 2 * Math.fround(av[i] + 1));
+});
+
+test('device kernels over deep layouts equal cpu: a rank-5 permute, a reduction over scattered axes, a write into a slice', { skip }, async () => {
+  await initGpujs({ mode: 'webgpu' });
+  const x = rand([2, 3, 4, 5, 6]);
+  const g = x.to('gpujs');
+  const before = { ...gpujsStats()!.fallbacks };
+  const cases: [string, (t: Tensor) => Tensor][] = [
+    ['permute(4, 2, 0, 3, 1).contiguous()', (t) => t.permute(4, 2, 0, 3, 1).contiguous()],
+    ['sum over axes 0, 2, 4', (t) => t.sum([0, 2, 4])],
+    ['max over axes 1, 3', (t) => t.max([1, 3])],
+    ['cat along axis 3 of a narrowed view', (t) => cat([t.narrow(3, 1, 2), t.mul(2)], 3)],
+    ['exp of a transposed view, broadcast against a row', (t) => t.transpose(1, 4).exp().add(t.select(1, 0).narrow(3, 0, 1).unsqueeze(1))],
+  ];
+  for (const [what, f] of cases) {
+    const want = f(x).toTypedArray();
+    const got = await f(g).data();
+    assertAllClose(got, want, { rtol: 1e-5, floor: 1e-6, what });
+  }
+  assert.deepEqual(gpujsStats()!.fallbacks, before, 'none of these fell back to the cpu');
 });
