@@ -73,6 +73,8 @@ export interface Residency {
   downloadAll(): Promise<void>;
   /** Releases the device copy of a freed storage. */
   evict(a: TypedArray): void;
+  /** Storages whose values are held on the device now. */
+  readonly size: number;
 }
 
 /** A backend: a full kernel set (cpu) or a partial one that falls back to cpu for the rest. */

@@ -7,6 +7,7 @@ import { availableGpuModes, cat, F, gpujsStats, initGpujs, manualSeed, rand, ran
 import { AdamW } from '../../model/optim/index.js';
 import { VisionTransformer } from '../../model/vit.js';
 import { gpuKernelCompileCount } from '../../engine/backend/gpujs/index.js';
+import { gpujsBackendInUse } from '../../engine/backends.js';
 import { assertAllClose } from '../helpers/allclose.js';
 
 const hasWebGpu = (await availableGpuModes()).includes('webgpu');
@@ -55,6 +56,7 @@ test('a ViT training step on gpujs webgpu reads nothing back before the loss, fa
 
   const kernelsPerStep: number[] = [];
   const compiled: number[] = [];
+  const resident: number[] = [];
   for (let i = 0; i < 3; i++) {
     const before = { ...stats, fallbacks: { ...stats.fallbacks } };
     const cpuLoss = step(cpu);
@@ -66,6 +68,7 @@ test('a ViT training step on gpujs webgpu reads nothing back before the loss, fa
     assert.equal(stats.hostReads - before.hostReads, 1, `step ${i}: the loss read is the step's one host read`);
     kernelsPerStep.push(stats.kernels - before.kernels);
     compiled.push(gpuKernelCompileCount());
+    resident.push(gpujsBackendInUse()!.residency!.size);
     assertAllClose(loss, cpuLoss.toTypedArray(), { rtol: 1e-4, floor: 1e-5, what: `step ${i} loss` });
     cpuLoss.dispose();
     gpuLoss.dispose();
@@ -75,6 +78,7 @@ test('a ViT training step on gpujs webgpu reads nothing back before the loss, fa
   assert.equal(kernelsPerStep[2], kernelsPerStep[1], 'every step after the first launches the same kernels');
   // the first step sees parameters as host arrays and later steps as device buffers (two kernel variants)
   assert.equal(compiled[2], compiled[1], 'kernels are compiled once per shape and argument kind, then reused');
+  assert.equal(resident[2], resident[1], 'device buffers held after a step (parameters, gradients, AdamW state) do not grow');
 
   await sync(); // reads every parameter and gradient back
   const cpuParams = cpu.model.parameters(), gpuParams = gpu.model.parameters();
