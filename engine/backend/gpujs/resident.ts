@@ -32,12 +32,21 @@ export type Operand = Float32Array | BufferHandle;
 
 interface Entry {
   readonly array: TypedArray;
-  handle: BufferHandle;
+  /** Held by the finalizer too, so it must not reach the array. */
+  readonly box: { handle: BufferHandle };
+  readonly ref: WeakRef<TypedArray>;
 }
 
 export class ResidentStore {
-  // keyed by ArrayBuffer: ops hand kernels subarrays of a storage (same buffer, same start) as often as the array itself
-  private readonly entries = new Map<ArrayBuffer, Entry>();
+  // keyed by ArrayBuffer: ops hand kernels subarrays of a storage (same buffer, same start) as often as the array
+  // itself; weakly, and with a finalizer, so a storage left to the garbage collector frees its device buffer too
+  private readonly entries = new WeakMap<ArrayBuffer, Entry>();
+  private readonly live = new Set<WeakRef<TypedArray>>();
+  private readonly collected = new FinalizationRegistry<{ handle: BufferHandle }>((box) => {
+    box.handle.delete();
+    this.count--;
+  });
+  private count = 0;
 
   constructor(readonly stats: GpujsStats) {}
 
@@ -54,7 +63,7 @@ export class ResidentStore {
   /** The operand for a kernel reading `a` from its start: the buffer when resident, else the host array. */
   operand(a: Float32Array): Operand {
     const e = this.entry(a);
-    if (e) return e.handle;
+    if (e) return e.box.handle;
     this.stats.uploads++;
     return a;
   }
@@ -67,31 +76,50 @@ export class ResidentStore {
   /** `a`'s values now live in `handle` (the host array is stale). */
   adopt(a: TypedArray, handle: BufferHandle): void {
     const e = this.entries.get(a.buffer as ArrayBuffer);
-    if (e && e.handle !== handle) e.handle.delete();
-    this.entries.set(a.buffer as ArrayBuffer, { array: e?.array ?? a, handle });
+    if (e) {
+      if (e.box.handle !== handle) e.box.handle.delete();
+      e.box.handle = handle;
+      return;
+    }
+    const entry: Entry = { array: a, box: { handle }, ref: new WeakRef(a) };
+    this.entries.set(a.buffer as ArrayBuffer, entry);
+    this.live.add(entry.ref);
+    this.collected.register(a.buffer as ArrayBuffer, entry.box, entry.box);
+    this.count++;
+  }
+
+  /** Forgets `a`'s device copy and returns it (the caller reads or deletes it). */
+  private take(a: TypedArray): Entry | undefined {
+    const e = this.entries.get(a.buffer as ArrayBuffer);
+    if (!e) return undefined;
+    this.entries.delete(a.buffer as ArrayBuffer);
+    this.live.delete(e.ref);
+    this.collected.unregister(e.box);
+    this.count--;
+    return e;
   }
 
   /** Makes the host array current (one read back when resident); the buffer is dropped, the host copy now owns the values. */
   async download(a: TypedArray): Promise<void> {
-    const e = this.entries.get(a.buffer as ArrayBuffer);
+    const e = this.take(a);
     if (!e) return;
-    this.entries.delete(a.buffer as ArrayBuffer);
     this.stats.hostReads++;
-    const values = flatten(await e.handle.toArray(), e.array.length);
+    const values = flatten(await e.box.handle.toArray(), e.array.length);
     e.array.set(values);
-    e.handle.delete();
+    e.box.handle.delete();
   }
 
   async downloadAll(): Promise<void> {
-    for (const e of [...this.entries.values()]) await this.download(e.array);
+    for (const ref of [...this.live]) {
+      const a = ref.deref();
+      if (a) await this.download(a);
+      else this.live.delete(ref);
+    }
   }
 
   /** The host wrote `a` (a cpu kernel's output): its device copy is out of date. */
   invalidate(a: TypedArray): void {
-    const e = this.entries.get(a.buffer as ArrayBuffer);
-    if (!e) return;
-    this.entries.delete(a.buffer as ArrayBuffer);
-    e.handle.delete();
+    this.take(a)?.box.handle.delete();
   }
 
   /** The storage of `a` was freed: release its device buffer. */
@@ -101,7 +129,7 @@ export class ResidentStore {
 
   /** Buffers held on the device now. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 }
 
