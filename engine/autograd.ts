@@ -98,7 +98,7 @@ export function rebaseInPlace(target: Tensor, previous: Tensor, result: Tensor):
 }
 
 function checkFinite(opName: string, phase: 'forward' | 'backward', t: Tensor, inputs: readonly Tensor[]): void {
-  if (!isFloat(t.dtype) || !t.storage.device.settled) return;
+  if (!isFloat(t.dtype) || !t.storage.device.hostCurrent(t.storage.data)) return;
   const data = t.toTypedArray();
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {

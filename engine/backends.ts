@@ -1,7 +1,7 @@
 // Choosing backends: per process (setBackend) and per tensor (t.to('gpujs')).
 import { checkOptions } from './options.js';
 import { getDevice, registerDevice, setDefaultDevice, type DeviceName } from './device.js';
-import type { GpujsBackend, GpuMode } from './backend/gpujs/index.js';
+import type { GpujsBackend, GpujsStats, GpuMode } from './backend/gpujs/index.js';
 import { isMissingPackage, missingPackageError } from './optional-package.js';
 
 export interface GpujsOptions {
@@ -35,6 +35,14 @@ export async function initGpujs(options: GpujsOptions = {}): Promise<GpuMode> {
 /** The gpujs backend in use (its mode, its user-kernel runner), or null before initGpujs. */
 export function gpujsBackendInUse(): GpujsBackend | null {
   return active;
+}
+
+/**
+ * The gpujs backend's counters (kernels launched, host uploads, host reads, cpu fallbacks by kernel; counted on
+ * webgpu, where data stays on the device), live: read twice and subtract to count a step. Null before initGpujs.
+ */
+export function gpujsStats(): GpujsStats | null {
+  return active?.stats ?? null;
 }
 
 export function gpujsModeInUse(): GpuMode | null {

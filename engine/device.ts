@@ -50,6 +50,8 @@ export class Device {
   private readonly resident = new WeakSet<TypedArray>();
   /** The backend's kernels, with cpu kernels for the ones it does not claim. */
   readonly kernels: AsyncKernels;
+  /** The cpu kernels, for work on host arrays that are known current (a read's strided copy). */
+  readonly hostKernels = cpuKernels;
   private queue: Promise<void> = Promise.resolve();
   private inFlight = 0;
 
@@ -110,14 +112,49 @@ export class Device {
     return this.inFlight === 0;
   }
 
-  /** Waits for all queued work; rethrows the first failure and clears it so later work can run. */
+  /**
+   * Waits for all queued work; rethrows the first failure and clears it so later work can run. On a backend
+   * that keeps data on its device, everything it holds is read back, so every tensor is readable after.
+   */
   async sync(): Promise<void> {
+    const residency = this.backend.residency;
+    if (residency) this.run(() => residency.downloadAll());
+    await this.settle();
+  }
+
+  /** Waits for queued work, then reads back one storage's array only (a tensor's `data()`). */
+  async syncFor(data: TypedArray): Promise<void> {
+    const residency = this.backend.residency;
+    if (residency) this.run(() => residency.download(data));
+    await this.settle();
+  }
+
+  private async settle(): Promise<void> {
     try {
       await this.queue;
     } catch (err) {
       this.queue = Promise.resolve();
       throw err;
     }
+  }
+
+  /** True when the host array holds `data`'s final values: no queued work, and no newer copy on the device. */
+  hostCurrent(data: TypedArray): boolean {
+    return this.settled && !(this.backend.residency?.isStale(data) ?? false);
+  }
+
+  /** Releases the device copy of a freed storage after the work queued before (which may still read it). */
+  evict(data: TypedArray): void {
+    const residency = this.backend.residency;
+    if (!residency) return;
+    // chained without counting as in-flight work: a release is not a result anyone waits to read
+    this.queue = this.queue.then(
+      () => residency.evict(data),
+      (err: unknown) => {
+        residency.evict(data);
+        throw err;
+      },
+    );
   }
 }
 
@@ -199,6 +236,7 @@ export class Storage {
       }
       // queued asynchronous kernels may still use the array: recycle only on synchronous devices
       if (this.owned && !this.device.async) this.device.recycle(this.data);
+      this.device.evict(this.data);
     }
   }
 

@@ -74,7 +74,7 @@ export function formatTensor(t: Tensor): string {
   if (t.isDisposed) {
     body = '<disposed>';
     extras.push(`shape=[${t.shape.join(', ')}]`);
-  } else if (!t.storage.device.settled) {
+  } else if (!t.storage.device.hostCurrent(t.storage.data)) {
     body = '<not computed yet: await t.data() to read it>';
     extras.push(`shape=[${t.shape.join(', ')}]`);
   } else {

@@ -48,7 +48,7 @@ function checkClassIndices(target: Tensor, c: number, logits: Tensor): void {
     }
   };
   // labels still being computed on an asynchronous device are checked in its queue, before the gather runs
-  if (target.storage.device.settled) scan();
+  if (target.storage.device.hostCurrent(target.storage.data)) scan();
   else target.storage.device.run(scan);
 }
 

@@ -221,8 +221,8 @@ export class Tensor {
   private checkReadable(op: string): void {
     if (this.disposed) throw this.usedAfterDispose(op);
     readGuard()?.(this);
-    if (!this.storage.device.settled) {
-      throw new Error(`${op}: this ${this.device} tensor is still being computed asynchronously; use \`await t.data()\` (or \`await sync()\`) before reading synchronously`);
+    if (!this.storage.device.hostCurrent(this.storage.data)) {
+      throw new Error(`${op}: this ${this.device} tensor is still being computed asynchronously or its values are on the device; use \`await t.data()\` (or \`await sync()\`) before reading synchronously`);
     }
   }
 
@@ -232,7 +232,7 @@ export class Tensor {
     const n = this.size;
     if (isContiguous(this.layout)) return this.storage.data.slice(this.layout.offset, this.layout.offset + n);
     const out = allocArray(this.dtype, n);
-    this.storage.device.kernels.copy(this.view_(), { data: out, layout: { shape: this.layout.shape, strides: contiguousStrides(this.layout.shape), offset: 0 } });
+    this.storage.device.hostKernels.copy(this.view_(), { data: out, layout: { shape: this.layout.shape, strides: contiguousStrides(this.layout.shape), offset: 0 } });
     return out;
   }
 
@@ -258,13 +258,13 @@ export class Tensor {
 
   /** Waits for queued asynchronous work, then returns the values (works on every device). */
   async data(): Promise<TypedArray> {
-    await this.storage.device.sync();
+    await this.storage.device.syncFor(this.storage.data);
     return this.toTypedArray();
   }
 
   toString(): string {
     const head = `tensor(shape=${shapeStr(this.layout.shape)}, dtype=${this.dtype}, device=${this.device}${this.requires ? ', requiresGrad' : ''})`;
-    if (!this.storage.device.settled || this.size > 64) return head;
+    if (!this.storage.device.hostCurrent(this.storage.data) || this.size > 64) return head;
     return `${head} ${JSON.stringify(this.toArray())}`;
   }
 

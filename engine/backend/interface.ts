@@ -60,6 +60,23 @@ export type AsyncKernels = Kernels<void | Promise<void>>;
 /** The kernels a backend claims, each required: a backend that claims a kernel it lacks fails `tsc`. */
 export type ClaimedKernels<C extends keyof Kernels> = { readonly [K in C]: AsyncKernels[K] };
 
+/**
+ * Data a backend keeps in its own device memory: a storage's host array is its identity, and may be stale
+ * while the device holds newer values (gpu.js webgpu). Reads make it current first.
+ */
+export interface Residency {
+  /** True when the device holds newer values than the host array `a`. */
+  isStale(a: TypedArray): boolean;
+  /** Reads `a`'s values back into its host array (one host round trip when stale). */
+  download(a: TypedArray): Promise<void>;
+  /** Reads back everything the device holds. */
+  downloadAll(): Promise<void>;
+  /** Releases the device copy of a freed storage. */
+  evict(a: TypedArray): void;
+  /** Storages whose values are held on the device now. */
+  readonly size: number;
+}
+
 /** A backend: a full kernel set (cpu) or a partial one that falls back to cpu for the rest. */
 export interface Backend {
   readonly name: string;
@@ -75,5 +92,7 @@ export interface Backend {
   alloc?(dtype: DType, length: number): TypedArray | null;
   /** Takes back an array from `alloc`; false (and nothing done) for any other array. */
   free?(a: TypedArray): boolean;
+  /** Present when the backend keeps tensors' data on its device between kernels. */
+  readonly residency?: Residency;
   dispose?(): void;
 }

@@ -292,7 +292,7 @@ function checkIndex(op: string, index: Tensor): void {
  * An index still being computed on an asynchronous device is checked by the kernel when it runs.
  */
 function checkIndexRange(op: string, index: Tensor, axis: number, x: Tensor): void {
-  if (!index.storage.device.settled) return;
+  if (!index.storage.device.hostCurrent(index.storage.data)) return;
   const size = x.layout.shape[axis];
   const values = index.isContiguous() ? index.storage.data : index.toTypedArray();
   const start = index.isContiguous() ? index.offset : 0;

@@ -88,7 +88,8 @@ export async function evaluate(model: Module, loader: DataLoader, options: { los
         const loss = options.loss ? options.loss(logits, batch.labels).mul(batch.labels.size) : F.crossEntropy(logits, batch.labels, { reduction: 'sum' });
         return { logits, loss };
       }));
-      if (getDevice(out.logits.device).async) await sync();
+      // an async device keeps values on the device: read back only what is counted here (not every parameter)
+      if (getDevice(out.logits.device).async) await Promise.all([out.logits.data(), out.loss.data()]);
       correct += countCorrect(out.logits, batch.labels);
       lossSum += out.loss.item();
       count += batch.labels.size;
@@ -145,7 +146,8 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
     metrics?.truncateAfter(pos.step); // rows written after the checkpoint would be written twice
     reporter.message(`resumed from ${checkpointPath} at epoch ${pos.epoch + 1}, step ${pos.step}`);
   }
-  const save = () => { if (checkpointPath !== undefined) saveCheckpoint(checkpointPath, parts, pos, { epochs }); };
+  // sync first: on an async device the parameters and optimiser state live on the device until read back
+  const save = async () => { if (checkpointPath !== undefined) { await sync(); saveCheckpoint(checkpointPath, parts, pos, { epochs }); } };
 
   let interrupted = false;
   const onSigint = () => {
@@ -187,7 +189,8 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
           for (const [k, v] of Object.entries(rest)) if (v instanceof Tensor) partTensors[k] = v.detach();
           return { loss: loss.detach(), logits: logits.detach(), parts: partTensors, gradNorm };
         });
-        if (getDevice(images.device).async) await sync();
+        // read back only the values reported, so a step moves nothing else off an async device
+        if (getDevice(images.device).async) await Promise.all([result.loss, result.logits, ...Object.values(result.parts)].map((t) => t.data()));
         const n = labels.size;
         const info: StepInfo = {
           step: pos.step + 1, epoch, batch: batch.index, lr,
@@ -209,7 +212,7 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
           windowLoss.reset(); windowAcc.reset();
         }
         options.onStep?.(info);
-        if (options.checkpointEvery !== undefined && pos.step % options.checkpointEvery === 0) { save(); throughput.restart(); }
+        if (options.checkpointEvery !== undefined && pos.step % options.checkpointEvery === 0) { await save(); throughput.restart(); }
         // Yield to the event loop once a step, so a Ctrl-C is seen between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (interrupted || pos.step >= maxSteps) break;
@@ -224,7 +227,7 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
       });
       metrics?.append({ step: pos.step, epoch, epochLoss: epochLoss.mean, epochAccuracy: epochAcc.mean, evalAccuracy: evalResult?.accuracy, evalLoss: evalResult?.loss });
     }
-    if (checkpointPath !== undefined) save();
+    if (checkpointPath !== undefined) await save();
   } finally {
     process.off('SIGINT', onSigint);
     reporter.stop();

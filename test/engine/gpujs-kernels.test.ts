@@ -28,6 +28,11 @@ function view(data: Float32Array, batch: number, broadcast: boolean, rows: numbe
   return { data, layout: { shape: [batch, rows, cols], strides: [broadcast ? 0 : strides[0], strides[1], strides[2]], offset: 0 } };
 }
 
+/** Reads results back to the host where the backend keeps them on its device (webgpu); a no-op elsewhere. */
+async function readBack(backend: GpujsBackend, ...arrays: (Float32Array | null)[]): Promise<void> {
+  for (const a of arrays) if (a) await backend.residency?.download(a);
+}
+
 /** |got - want| <= tol[i] everywhere, naming the first index that is not. */
 function assertClose(got: Float32Array, want: Float64Array, tol: (i: number) => number, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
@@ -69,6 +74,7 @@ async function checkMatmul(backend: GpujsBackend, c: MatmulCase): Promise<void> 
   const got = new Float32Array(c.batch * c.M * c.N);
   const av = view(a, c.batch, aBatch === 1, c.M, c.K, c.transA), bv = view(b, c.batch, bBatch === 1, c.K, c.N, c.transB);
   await backend.kernels.matmul(av, bv, got, c.batch, c.M, c.N, c.K);
+  await readBack(backend, got);
   const { out, magnitude } = matmulReference(c, a, b);
   assertClose(got, out, (i) => 1e-5 + 1e-4 * magnitude[i], `${backend.mode} matmul ${JSON.stringify(c)}`);
 }
@@ -99,10 +105,12 @@ async function checkSoftmax(backend: GpujsBackend, rows: number, cols: number, s
   const x = randomArray(rows * cols, seed, 4);
   const y = new Float32Array(rows * cols);
   await backend.kernels.softmax(x, y, rows, cols, false);
+  await readBack(backend, y);
   assertClose(y, softmaxReference(x, rows, cols), (i) => 1e-6 + 1e-4 * Math.abs(y[i]), `${backend.mode} softmax [${rows}, ${cols}]`);
   const g = randomArray(rows * cols, seed + 1);
   const dx = new Float32Array(rows * cols);
   await backend.kernels.softmaxBackward(y, g, dx, rows, cols, false);
+  await readBack(backend, dx);
   assertClose(dx, softmaxBackwardReference(y, g, rows, cols), () => 1e-5, `${backend.mode} softmaxBackward [${rows}, ${cols}]`);
 }
 
@@ -142,12 +150,14 @@ async function checkLayerNorm(backend: GpujsBackend, rows: number, cols: number,
   const what = `${backend.mode} layerNorm [${rows}, ${cols}]`;
   const y = new Float32Array(rows * cols), mean = new Float32Array(rows), rstd = new Float32Array(rows);
   await backend.kernels.layerNorm(x, w, b, y, mean, rstd, rows, cols, eps);
+  await readBack(backend, y, mean, rstd);
   const rel = (ref: Float64Array, scale: number) => (i: number) => scale * (1 + Math.abs(ref[i]));
   assertClose(y, want.y, rel(want.y, 1e-4), `${what} y`);
   assertClose(mean, want.mean, rel(want.mean, 1e-5), `${what} mean`);
   assertClose(rstd, want.rstd, rel(want.rstd, 1e-4), `${what} rstd`);
   const dx = new Float32Array(rows * cols), dw = new Float32Array(cols), db = new Float32Array(cols);
   await backend.kernels.layerNormBackward(x, w, mean, rstd, g, dx, dw, db, rows, cols);
+  await readBack(backend, dx, dw, db);
   assertClose(dx, want.dx, rel(want.dx, 1e-3), `${what} dx`);
   assertClose(dw, want.dw, () => 1e-4 * rows, `${what} dw`);
   assertClose(db, want.db, () => 1e-5 * rows, `${what} db`);
@@ -181,7 +191,19 @@ for (const mode of modes) {
       const result = kernels.softmax(new Float32Array([0, 0]), y, 1, 2, false);
       assert.equal(result instanceof Promise, backend.async);
       await result;
+      await readBack(backend, y);
       assert.deepEqual([...y], [0.5, 0.5]);
+    });
+
+    it('matmul is exact in its tiled form (N a multiple of 4) and its odd-N form, batched as attention is', async () => {
+      // [batch·heads, tokens, headDim] @ [batch·heads, headDim, tokens] and back: N = 4, 8, 20 take the four-wide tiles,
+      // 1, 5, 13 and 17 one output per thread
+      for (const N of [1, 4, 5, 8, 13, 17, 20]) {
+        for (const [transA, transB] of [[false, false], [false, true], [true, false]] as const) {
+          await checkMatmul(backend, { batch: 6, broadcast: 'none', M: 9, K: 16, N, transA, transB, seed: N * 7 + (transA ? 1 : 0) + (transB ? 2 : 0) });
+          await checkMatmul(backend, { batch: 3, broadcast: 'a', M: 7, K: 33, N, transA, transB, seed: N * 11 });
+        }
+      }
     });
 
     it('matmul equals the float64 reference for any shape, transpose and batch broadcast', async () => {

@@ -10,7 +10,12 @@ export interface KernelThis<C> {
 }
 export type KernelConstants = Record<string, number>;
 type KernelBody = (...args: Float32Array[]) => number;
-type CompiledKernel = ((...args: Float32Array[]) => unknown) & { destroy(removeCanvasReferences?: boolean): void };
+/** pipeline: results stay on the device (webgpu); returnType 'Array(4)': each thread returns four floats. */
+export interface KernelOptions {
+  readonly pipeline?: boolean;
+  readonly returnType?: 'Array(4)';
+}
+export type CompiledKernel = ((...args: Float32Array[]) => unknown) & { destroy(removeCanvasReferences?: boolean): void };
 
 /** One kernel launch an op asks for: the kernel, its inputs, and how many floats it returns. */
 export interface Launch {
@@ -45,12 +50,17 @@ export function maxIndexedFloats(mode: GpuMode): number {
  * The compiled kernel for `body` over `output` ([x] or [x, y] or [x, y, z], x fastest) with these
  * constants; compiled once per distinct (mode, op, output, constants).
  */
-export function cachedKernel(mode: GpuMode, op: string, body: KernelBody, output: number[], constants: KernelConstants): CompiledKernel {
-  const key = `${mode}|${op}|${output.join('x')}|${Object.entries(constants).map(([k, v]) => `${k}=${v}`).join(',')}`;
+export function cachedKernel(mode: GpuMode, op: string, body: KernelBody | string, output: number[], constants: KernelConstants, options: KernelOptions = {}): CompiledKernel {
+  const flags = `${options.pipeline ? 'pipeline' : ''}${options.returnType ?? ''}`;
+  const key = `${mode}|${flags}|${op}|${output.join('x')}|${Object.entries(constants).map(([k, v]) => `${k}=${v}`).join(',')}`;
   let kernel = kernels.get(key);
   if (!kernel) {
     const gpu = gpuFor(mode);
-    const settings = { output, constants, loopMaxIterations: LOOP_MAX_ITERATIONS };
+    // pipeline + immutable: each call returns its own device buffer, which the next kernel takes as an argument
+    // dynamicArguments: a generated kernel's inputs are storages of any length (only the read pattern is inlined)
+    const resident = options.pipeline ? { pipeline: true, immutable: true, dynamicArguments: true } : {};
+    const returnType = options.returnType ? { returnType: options.returnType } : {};
+    const settings = { output, constants, loopMaxIterations: LOOP_MAX_ITERATIONS, ...resident, ...returnType };
     kernel = gpu.createKernel(body as never, settings) as unknown as CompiledKernel;
     kernels.set(key, kernel);
     compileCount++;

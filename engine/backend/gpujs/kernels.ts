@@ -1,5 +1,6 @@
 // The gpujs backend's kernels: matmul, softmax and layernorm (forward and backward) as gpu.js kernels, implementing
-// the engine's Kernels interface directly; float64, log-softmax and one-column layernorm backward run the cpu kernel.
+// the engine's Kernels interface directly, for the webasm and cpu modes (webgpu: resident-kernels.ts); float64,
+// log-softmax and one-column layernorm backward run the cpu kernel.
 import type { TypedArray } from '../../dtype.js';
 import type { ClaimedKernels, View } from '../interface.js';
 import { cpuKernels } from '../cpu/index.js';

@@ -9,7 +9,7 @@
 import { cachedKernel, launch, maxIndexedFloats, type KernelThis, type Op } from './cache.js';
 import type { GpuMode } from './setup.js';
 
-interface MatmulConstants {
+export interface MatmulConstants {
   K: number;
   aBatch: number; // stride between batches of a, 0 when a broadcasts
   aM: number;
@@ -33,7 +33,7 @@ function matmulStepping(this: KernelThis<MatmulConstants>, a: Float32Array, b: F
 }
 
 /** The index is recomputed from k each iteration: webgpu's fast form. */
-function matmulIndexed(this: KernelThis<MatmulConstants>, a: Float32Array, b: Float32Array): number {
+export function matmulIndexed(this: KernelThis<MatmulConstants>, a: Float32Array, b: Float32Array): number {
   const ia = this.thread.z * this.constants.aBatch + this.thread.y * this.constants.aM;
   const ib = this.thread.z * this.constants.bBatch + this.thread.x * this.constants.bN;
   let sum = 0;

@@ -6,18 +6,18 @@
 import { cachedKernel, launch, maxIndexedFloats, type KernelThis, type Op } from './cache.js';
 import type { GpuMode } from './setup.js';
 
-interface Cols {
+export interface Cols {
   cols: number;
 }
-interface ColsEps extends Cols {
+export interface ColsEps extends Cols {
   eps: number;
 }
-interface RowsCols extends Cols {
+export interface RowsCols extends Cols {
   rows: number;
 }
 
 // lse = max + log Σ exp(x - max); softmax = exp(x - lse)
-function rowLogSumExp(this: KernelThis<Cols>, x: Float32Array): number {
+export function rowLogSumExp(this: KernelThis<Cols>, x: Float32Array): number {
   const base = this.thread.x * this.constants.cols;
   let max = x[base];
   for (let j = 1; j < this.constants.cols; j++) {
@@ -30,11 +30,11 @@ function rowLogSumExp(this: KernelThis<Cols>, x: Float32Array): number {
   return max + Math.log(sum);
 }
 
-function softmaxKernel(this: KernelThis<Cols>, x: Float32Array, lse: Float32Array): number {
+export function softmaxKernel(this: KernelThis<Cols>, x: Float32Array, lse: Float32Array): number {
   return Math.exp(x[this.thread.y * this.constants.cols + this.thread.x] - lse[this.thread.y]);
 }
 
-function rowDot(this: KernelThis<Cols>, y: Float32Array, g: Float32Array): number {
+export function rowDot(this: KernelThis<Cols>, y: Float32Array, g: Float32Array): number {
   const base = this.thread.x * this.constants.cols;
   let sum = 0;
   for (let j = 0; j < this.constants.cols; j++) {
@@ -44,12 +44,12 @@ function rowDot(this: KernelThis<Cols>, y: Float32Array, g: Float32Array): numbe
 }
 
 // d softmax: y * (g - sum(g * y))
-function softmaxBackwardKernel(this: KernelThis<Cols>, y: Float32Array, g: Float32Array, dot: Float32Array): number {
+export function softmaxBackwardKernel(this: KernelThis<Cols>, y: Float32Array, g: Float32Array, dot: Float32Array): number {
   const i = this.thread.y * this.constants.cols + this.thread.x;
   return y[i] * (g[i] - dot[this.thread.y]);
 }
 
-function rowMean(this: KernelThis<Cols>, x: Float32Array): number {
+export function rowMean(this: KernelThis<Cols>, x: Float32Array): number {
   const base = this.thread.x * this.constants.cols;
   let sum = 0;
   for (let j = 0; j < this.constants.cols; j++) {
@@ -59,7 +59,7 @@ function rowMean(this: KernelThis<Cols>, x: Float32Array): number {
 }
 
 // rstd = 1 / sqrt(mean((x - mean)²) + eps), the biased variance as in PyTorch
-function rowRstd(this: KernelThis<ColsEps>, x: Float32Array, mean: Float32Array): number {
+export function rowRstd(this: KernelThis<ColsEps>, x: Float32Array, mean: Float32Array): number {
   const base = this.thread.x * this.constants.cols;
   const m = mean[this.thread.x];
   let sum = 0;
@@ -71,14 +71,14 @@ function rowRstd(this: KernelThis<ColsEps>, x: Float32Array, mean: Float32Array)
 }
 
 // y = (x - mean) * rstd * w + b
-function layerNormKernel(this: KernelThis<Cols>, x: Float32Array, w: Float32Array, b: Float32Array, mean: Float32Array, rstd: Float32Array): number {
+export function layerNormKernel(this: KernelThis<Cols>, x: Float32Array, w: Float32Array, b: Float32Array, mean: Float32Array, rstd: Float32Array): number {
   const r = this.thread.y;
   const c = this.thread.x;
   return (x[r * this.constants.cols + c] - mean[r]) * rstd[r] * w[c] + b[c];
 }
 
 // c1 = mean_j(g w)
-function rowMeanGw(this: KernelThis<Cols>, g: Float32Array, w: Float32Array): number {
+export function rowMeanGw(this: KernelThis<Cols>, g: Float32Array, w: Float32Array): number {
   const base = this.thread.x * this.constants.cols;
   let sum = 0;
   for (let j = 0; j < this.constants.cols; j++) {
@@ -88,7 +88,7 @@ function rowMeanGw(this: KernelThis<Cols>, g: Float32Array, w: Float32Array): nu
 }
 
 // c2 = mean_j(g w x̂), x̂ = (x - mean) rstd
-function rowMeanGwXhat(this: KernelThis<Cols>, x: Float32Array, w: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array): number {
+export function rowMeanGwXhat(this: KernelThis<Cols>, x: Float32Array, w: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array): number {
   const base = this.thread.x * this.constants.cols;
   const m = mean[this.thread.x];
   const s = rstd[this.thread.x];
@@ -100,7 +100,7 @@ function rowMeanGwXhat(this: KernelThis<Cols>, x: Float32Array, w: Float32Array,
 }
 
 // d layernorm: dx = rstd (g w - c1 - x̂ c2)
-function layerNormDxKernel(this: KernelThis<Cols>, x: Float32Array, w: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, c1: Float32Array, c2: Float32Array): number {
+export function layerNormDxKernel(this: KernelThis<Cols>, x: Float32Array, w: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, c1: Float32Array, c2: Float32Array): number {
   const r = this.thread.y;
   const c = this.thread.x;
   const i = r * this.constants.cols + c;
@@ -109,7 +109,7 @@ function layerNormDxKernel(this: KernelThis<Cols>, x: Float32Array, w: Float32Ar
 }
 
 // dw = Σ_rows g x̂
-function layerNormDwKernel(this: KernelThis<RowsCols>, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array): number {
+export function layerNormDwKernel(this: KernelThis<RowsCols>, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array): number {
   let i = this.thread.x;
   let sum = 0;
   for (let r = 0; r < this.constants.rows; r++) {
@@ -120,7 +120,7 @@ function layerNormDwKernel(this: KernelThis<RowsCols>, x: Float32Array, g: Float
 }
 
 // db = Σ_rows g
-function layerNormDbKernel(this: KernelThis<RowsCols>, g: Float32Array): number {
+export function layerNormDbKernel(this: KernelThis<RowsCols>, g: Float32Array): number {
   let i = this.thread.x;
   let sum = 0;
   for (let r = 0; r < this.constants.rows; r++) {
