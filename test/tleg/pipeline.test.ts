@@ -22,7 +22,8 @@ test('tiny pipeline: stages, artefacts, report; a rerun skips every stage; a los
   try {
     const first: string[] = [];
     const report = await runPipeline(tinyOptions(out, first));
-    const stages = ['teacher', 'ancestry', 'tleg-d1', 'scratch-d1', 'scratch2x-d1', 'tleg-d3', 'scratch-d3', 'scratch2x-d3'];
+    const perDepth = ['tleg', 'scratch', 'scratch2x', 'scratch-conv-lr0.001', 'scratch-conv-lr0.003', 'pretrain', 'pft', 'heur-lg', 'even-teacher', 'fit-teacher', 'aux-ce'];
+    const stages = ['teacher', 'ancestry', 'ancestry-ce', ...[1, 3].flatMap((d) => perDepth.map((s) => `${s}-d${d}`))];
     for (const s of stages) {
       const dir = join(out, 'stages', s);
       const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
