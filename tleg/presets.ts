@@ -2,7 +2,7 @@
 //
 // Budgets (2-core AMD EPYC VM, Node 20, cpu backend). Measured step costs of tleg-small, batch 64, with other
 // work on the machine: 49 ms at depth 2, 56 ms at depth 4, 119 ms at depth 8. With the v2 baselines 'quick'
-// trains 10,840 steps (teacher 1,000, Aux-Nets 2 × 600, per depth 2/4/6: six 100-step fine-tunes, 300-step
+// trains 10,600 steps (teacher 1,000, Aux-Nets 2 × 600, per depth 2/4/6: six 100-step fine-tunes, 300-step
 // scratch, 200 + 100 pretrain-and-fine-tune, converged scratch ≤ 1,200 with a 2-rate sweep at depth 4):
 // about 13 min by estimate, within the 15-minute budget; 'full' about 70–80 min per seed (≤ 90). Neither
 // has been timed end to end with the v2 stages yet. 'tiny' runs in seconds (CI).
