@@ -45,7 +45,7 @@ Rerunning the same command skips finished stages and resumes an interrupted one 
 
 Usage: tleg [options]            (npm start -- [options])
        tleg expand | fit | inspect ...   learngenes and timm checkpoints (tleg <command> --help)
-       tleg report RUN_DIR... --out DIR  merge the runs of several seeds (mean ± std)
+       tleg report RUN_DIR... [--out DIR] merge the runs of several seeds (mean ± std)
 
   --preset NAME      tiny | quick | full (default quick: ≤ 15 min on 2 cores; full: ≤ 2 h; tiny: seconds, for CI)
   --dataset NAME     mnist | fashion-mnist | synthetic | PATH to an IDX image file (default: the preset's)

@@ -3,7 +3,7 @@
 // experiments, or the same seed twice, are refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runReport } from '../../tleg/commands/report.js';
@@ -32,7 +32,7 @@ test('three seeds merge into mean ± sample std per cell, equal to a hand comput
   const root = mkdtempSync(join(tmpdir(), 'tleg-merge-'));
   try {
     const dirs = [[0, 0.80, 0.87], [1, 0.82, 0.88], [2, 0.87, 0.86]].map(([seed, tleg, teacher]) => {
-      const dir = join(root, `seed${seed}`);
+      const dir = join(root, `run-seed${seed}`);
       mkdirSync(dir);
       writeFileSync(join(dir, 'results.json'), JSON.stringify(results(seed!, tleg!, teacher!)));
       return dir;
@@ -56,6 +56,9 @@ test('three seeds merge into mean ± sample std per cell, equal to a hand comput
     // the converged path pays for its whole sweep: 38,400 images for each of the 2 learning rates
     assert.equal(summary.cells['scratch-converged:2'].images.mean, 2 * 38400);
     assert.match(readFileSync(join(out, 'report.svg'), 'utf8'), /bars ±1 std over 3 seeds/);
+    // without --out: beside the first run, named for the experiment and its seeds
+    assert.equal(runReport(dirs, () => {}), 0);
+    assert.ok(existsSync(join(root, 'run-seeds-0-1-2', 'report.md')));
 
     // other settings, or a seed twice: refused before anything is written
     const other = join(root, 'other');

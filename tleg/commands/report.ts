@@ -1,23 +1,24 @@
 // `tleg report RUN_DIR... --out DIR`: seeds run as separate invocations; this merges their results.json
 // into one report with mean ± std per row and a chart with the spread (report.md, report.svg, summary.json).
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../model/io/index.js';
 import type { ReportInput } from '../report.js';
 import { mergeSummaries, summarizeRun, type MergedSummary } from '../summary.js';
 import { summaryMarkdown, summarySvg } from '../summary-report.js';
-import { parseCommand, requiredString } from './args.js';
+import { parseCommand } from './args.js';
 import { fail } from './cli-error.js';
 
 export const REPORT_HELP = `tleg report: merge the runs of several seeds into one report (mean ± std per row)
 
-Usage: tleg report RUN_DIR [RUN_DIR ...] --out DIR
+Usage: tleg report RUN_DIR [RUN_DIR ...] [--out DIR]
 
 Each RUN_DIR is a finished run directory (its results.json); every run must have the same preset, data,
 depths and downstream settings, and differ in the seed. Writes DIR/report.md, DIR/report.svg and
 DIR/summary.json.
 
-  --out DIR    where the merged report goes (created if missing)
+  --out DIR    where the merged report goes (created if missing); default: beside the first run, its name
+               without -seed<N> plus the seeds, e.g. runs/full-fashion-mnist-seeds-0-1-2
   --help       this text
 `;
 
@@ -57,9 +58,11 @@ export function runReport(argv: string[], print: (line: string) => void): number
     print(REPORT_HELP.trimEnd());
     return 0;
   }
-  const out = requiredString('report', values, 'out');
   const runs = readRuns(positionals);
   const merged = mergeRuns(runs);
+  const first = positionals[0]!.replace(/\/+$/, '');
+  const out = (values.out as string | undefined) ?? join(dirname(first), `${basename(first).replace(/-seed\d+$/, '')}-seeds-${merged.seeds.join('-')}`);
+  if (out.trim() === '') fail('--out: expected a directory for the merged report, got ""');
   const st = runs[0]!.settings;
   const title = `TLEG on ${st['dataset']}${st['downstream'] ? ` → ${st['downstream']}` : ''}: preset ${st['preset']}, seeds ${merged.seeds.join(', ')}`;
   try {
