@@ -4,8 +4,9 @@
 // work on the machine: 49 ms at depth 2, 56 ms at depth 4, 119 ms at depth 8. With the v2 baselines 'quick'
 // trains 10,600 steps (teacher 1,000, Aux-Nets 2 × 600, per depth 2/4/6: six 100-step fine-tunes, 300-step
 // scratch, 200 + 100 pretrain-and-fine-tune, converged scratch ≤ 1,200 with a 2-rate sweep at depth 4):
-// about 13 min by estimate, within the 15-minute budget; 'full' about 70–80 min per seed (≤ 90). Neither
-// has been timed end to end with the v2 stages yet. 'tiny' runs in seconds (CI).
+// a depth-2-only smoke run took 5 min 8 s (per stage in tleg/results/quick-fashion-mnist-d2-smoke), which
+// scales to about 10–11 min for depths 2/4/6 (≤ 15); 'full' about 70–80 min per seed by estimate (≤ 90).
+// Neither has been timed end to end with the v2 stages. 'tiny' runs in seconds (CI).
 import type { ViTConfig } from '../model/configs.js';
 
 /** Architectures without depth (each stage sets its own) for 28×28 grey images, 10 classes. */
