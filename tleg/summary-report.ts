@@ -27,6 +27,7 @@ export function summaryMarkdown(m: MergedSummary): string {
     `## Accuracy by depth and initialisation (${spread})`,
     '',
     `Teacher: ${fmt(m.teacher, pct, n)}. Aux-Net (distilled): ${fmt(m.ancestry, pct, n)}.${m.ancestryCe.n > 0 ? ` Aux-Net by cross-entropy only: ${fmt(m.ancestryCe, pct, n)}.` : ''}`,
+    ...(m.downstream ? ['', `Downstream transfer: the teacher and the Aux-Nets are measured on the upstream test set; every row below is fine-tuned (fresh head) and tested on ${m.downstream}.`] : []),
     '',
     ...table('accuracy', pct),
     '',

@@ -55,6 +55,8 @@ export interface MethodRow {
 
 export interface RunSummary {
   seed: string;
+  /** The downstream data set the per-depth rows were fine-tuned and tested on, if any. */
+  downstream?: string;
   depths: number[];
   rows: MethodRow[];
   /** Per method: everything its path trains for all depths, shared stages included. */
@@ -125,7 +127,7 @@ export function summarizeRun(r: ReportInput): RunSummary {
     linearity[`${l.depth}:all tensors`] = l.overall;
   }
   return {
-    seed: String(r.settings['seed'] ?? '?'), depths, rows, totals, breakEven,
+    seed: String(r.settings['seed'] ?? '?'), ...(r.downstream ? { downstream: r.downstream.dataset } : {}), depths, rows, totals, breakEven,
     teacher: r.teacher.accuracy, ancestry: r.ancestry.accuracy, ancestryCe: r.ancestryCe?.accuracy,
     learngeneSize: r.learngeneSize, perDepthParameters, storedRatio: perDepthParameters / r.learngeneSize, linearity, curves,
   };
@@ -144,6 +146,7 @@ export function stat(values: Array<number | undefined>): Stat {
 
 export interface MergedSummary {
   runs: number;
+  downstream?: string;
   seeds: string[];
   depths: number[];
   methods: Array<{ key: string; label: string }>;
@@ -190,7 +193,7 @@ export function mergeSummaries(list: RunSummary[], multiplier: number): MergedSu
   }
   const first = list[0]!;
   return {
-    runs: list.length, seeds: list.map((s) => s.seed), depths, methods: ms, cells, totals, breakEven,
+    runs: list.length, ...(first.downstream ? { downstream: first.downstream } : {}), seeds: list.map((s) => s.seed), depths, methods: ms, cells, totals, breakEven,
     teacher: stat(list.map((s) => s.teacher)), ancestry: stat(list.map((s) => s.ancestry)), ancestryCe: stat(list.map((s) => s.ancestryCe)),
     learngeneSize: first.learngeneSize, perDepthParameters: first.perDepthParameters, storedRatio: first.storedRatio,
     linearity: Object.fromEntries(keys.map((k) => [k, stat(list.map((s) => s.linearity[k]))])), curves,

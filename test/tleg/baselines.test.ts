@@ -126,6 +126,7 @@ test('tiny preset with a downstream set: every baseline kind runs, writes its re
       assert.ok(md.includes(`| ${column} |`), column);
     }
     assert.match(md, /Teacher: \d+\.\d\d%/);
+    assert.match(md, /Downstream transfer: [^\n]*tested on synthetic\./);
     assert.match(md, /ratio \d+\.\d×/);
     assert.match(readFileSync(join(out, 'report.svg'), 'utf8'), /Aux-Net by CE only/);
   } finally {
