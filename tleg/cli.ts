@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], print: (line: stri
   expand: async () => (await import('./commands/expand.js')).runExpand,
   fit: async () => (await import('./commands/fit.js')).runFit,
   inspect: async () => (await import('./commands/inspect.js')).runInspect,
+  report: async () => (await import('./commands/report.js')).runReport,
 };
 
 /** The deepest descendant, teacher or Aux-Net the experiment trains: deeper runs take days on this engine. */
@@ -34,13 +35,17 @@ export const HELP = `tleg: run the TLEG experiment (Transformer as Linear Expans
   1. teacher      train a ViT teacher from scratch (or --teacher FILE)
   2. ancestry     train the auxiliary net (block i = θ_B + (i/L)·θ_A) by soft distillation; save the learngene
   3. descendants  for each depth, initialise a ViT from the learngene and fine-tune it briefly
-  4. baselines    the same depths from timm's random init, on the same budget and on k× the budget
+  4. baselines    the same depths from timm's random init, on the same budget and on k× the budget; scratch
+                  to convergence (early stopping on a validation split carved from the training set, with a
+                  small LR sweep); pretrain-and-fine-tune per depth; initialisations from the teacher (Heur-LG,
+                  evenly spaced blocks, a fitted line) and from an Aux-Net trained by cross-entropy alone
   5. report       report.md, report.svg and results.json in the run directory; the table is printed
 
 Rerunning the same command skips finished stages and resumes an interrupted one from its checkpoint.
 
 Usage: tleg [options]            (npm start -- [options])
        tleg expand | fit | inspect ...   learngenes and timm checkpoints (tleg <command> --help)
+       tleg report RUN_DIR... [--out DIR] merge the runs of several seeds (mean ± std)
 
   --preset NAME      tiny | quick | full (default quick: ≤ 15 min on 2 cores; full: ≤ 2 h; tiny: seconds, for CI)
   --dataset NAME     mnist | fashion-mnist | synthetic | PATH to an IDX image file (default: the preset's)
@@ -52,6 +57,9 @@ Usage: tleg [options]            (npm start -- [options])
   --backend NAME     cpu | gpujs (default cpu)
   --out DIR          run directory (default runs/<preset>-<dataset>-seed<seed>; for an IDX file
                      <dataset> is idx-<file name>-<hash of the paths>)
+  --downstream NAME  mnist | fashion-mnist | synthetic: fine-tune descendants and baselines there (fresh head);
+                     the teacher, the learngenes and the pre-training stay on --dataset
+  --downstream-size N  training examples of the downstream set (default: the preset's), e.g. 1000
   --teacher FILE     a timm-named ViT safetensors file to distil from instead of training a teacher
   --quiet            no progress bars (stage lines and the final table only)
   --help             this text
@@ -65,9 +73,12 @@ export interface CliOptions {
   backend: 'cpu' | 'gpujs';
   teacherFile?: string;
   quiet: boolean;
+  downstream?: { data: DataSource; size?: number };
 }
 
-const STRING_FLAGS = ['preset', 'dataset', 'labels', 'model', 'depths', 'budget', 'seed', 'backend', 'out', 'teacher'];
+const STRING_FLAGS = ['preset', 'dataset', 'labels', 'model', 'depths', 'budget', 'seed', 'backend', 'out', 'teacher', 'downstream', 'downstream-size'];
+/** At most the bundled sets' 60,000 training images. */
+export const MAX_DOWNSTREAM_SIZE = 60_000;
 
 /** An existing regular file for `flag`. */
 function inputFile(flag: string, path: string, what: string): void {
@@ -139,9 +150,18 @@ export function parseCli(argv: string[]): CliOptions | null {
   if (backend !== 'cpu' && backend !== 'gpujs') fail(`--backend: expected cpu or gpujs, got ${JSON.stringify(backend)}`);
   const teacherFile = str('teacher');
   if (teacherFile !== undefined) inputFile('--teacher', teacherFile, 'a timm-named ViT safetensors file');
-  const out = str('out') ?? `runs/${preset.name}-${data.kind === 'idx' ? idxRunName(data.images, data.labels) : data.kind}-seed${seed}`;
+  let downstream: CliOptions['downstream'];
+  const down = str('downstream'), downSize = str('downstream-size');
+  if (down !== undefined) {
+    if (down !== 'mnist' && down !== 'fashion-mnist' && down !== 'synthetic') fail(`--downstream: expected mnist, fashion-mnist or synthetic, got ${JSON.stringify(down)}`);
+    downstream = { data: { kind: down }, ...(downSize === undefined ? {} : { size: integerFlag('--downstream-size', downSize, 2, MAX_DOWNSTREAM_SIZE) }) };
+  } else if (downSize !== undefined) {
+    fail('--downstream-size needs --downstream NAME (the data set it sizes)');
+  }
+  const downName = downstream ? `-to-${downstream.data.kind}${downstream.size === undefined ? '' : `-${downstream.size}`}` : '';
+  const out = str('out') ?? `runs/${preset.name}-${data.kind === 'idx' ? idxRunName(data.images, data.labels) : data.kind}${downName}-seed${seed}`;
   if (out.trim() === '') fail(`--out: expected a directory for the run, got ${JSON.stringify(out)}`);
-  return { preset, data, seed, out, backend, teacherFile, quiet: values.quiet === true };
+  return { preset, data, seed, out, backend, teacherFile, quiet: values.quiet === true, ...(downstream ? { downstream } : {}) };
 }
 
 /** gpujs picks webgpu when an adapter answers, else webasm; GPUJS_MODE=webasm|webgpu|cpu forces one. */
@@ -164,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await selectBackend(options.backend);
-    await runPipeline({ preset: options.preset, data: options.data, seed: options.seed, out: options.out, teacherFile: options.teacherFile, log: !options.quiet });
+    await runPipeline({ preset: options.preset, data: options.data, seed: options.seed, out: options.out, teacherFile: options.teacherFile, log: !options.quiet, downstream: options.downstream });
     return 0;
   } catch (e) {
     if (e instanceof CliError) {

@@ -1,8 +1,12 @@
 // Experiment presets (sizes and budgets of every stage) and the model architectures the CLI names.
 //
-// Measured on a 2-core AMD EPYC VM (Node 20, cpu backend with WebAssembly kernels): 'quick' (the
-// `npm start` default) runs in 6 min 42 s including the build (teacher 1,000 steps, ancestry 600,
-// depths 2/4/6/8 × 3 paths); 'full' in 47 min; 'tiny' in seconds (CI).
+// Budgets (2-core AMD EPYC VM, Node 20, cpu backend). Measured step costs of tleg-small, batch 64, with other
+// work on the machine: 49 ms at depth 2, 56 ms at depth 4, 119 ms at depth 8. With the v2 baselines 'quick'
+// trains 10,600 steps (teacher 1,000, Aux-Nets 2 × 600, per depth 2/4/6: six 100-step fine-tunes, 300-step
+// scratch, 200 + 100 pretrain-and-fine-tune, converged scratch ≤ 1,200 with a 2-rate sweep at depth 4):
+// a depth-2-only smoke run took 5 min 8 s (per stage in tleg/results/quick-fashion-mnist-d2-smoke), which
+// scales to about 10–11 min for depths 2/4/6 (≤ 15); 'full' about 70–80 min per seed by estimate (≤ 90).
+// Neither has been timed end to end with the v2 stages. 'tiny' runs in seconds (CI).
 import type { ViTConfig } from '../model/configs.js';
 
 /** Architectures without depth (each stage sets its own) for 28×28 grey images, 10 classes. */
@@ -45,6 +49,20 @@ export interface Preset {
   evalPoints: number;
   weightDecay: number;
   warmupFraction: number;
+  // The paper's baselines (experiment v2).
+  /** Share of the training set carved off as the validation split of converged scratch. */
+  valFraction: number;
+  /** Converged scratch: at most this many steps, evaluated every `convergedEvalEvery`, stopped after `patience` evaluations without a better validation accuracy. */
+  convergedMaxSteps: number;
+  convergedEvalEvery: number;
+  patience: number;
+  /** The learning rates of converged scratch's sweep, run at `sweepDepths`; the other depths use the nearest swept depth's choice. */
+  lrSweep: readonly number[];
+  sweepDepths: readonly number[];
+  /** Pre-training steps per depth of pretrain-and-fine-tune (upstream data, its lr the teacher's). */
+  pretrainSteps: number;
+  /** Heur-LG: the teacher's last K blocks. */
+  heurLgBlocks: number;
 }
 
 export const PRESETS = {
@@ -52,16 +70,22 @@ export const PRESETS = {
     name: 'tiny', dataset: 'synthetic', model: 'tleg-tiny', trainLimit: 256, testLimit: 64, batchSize: 32,
     teacher: { depth: 2, steps: 8, lr: 2e-3 }, ancestry: { depth: 2, steps: 8, lr: 2e-3 },
     depths: [1, 2, 3], fineTuneSteps: 4, fineTuneLr: 1e-3, scratchMultiplier: 2, evalPoints: 2, weightDecay: 0.05, warmupFraction: 0.1,
+    valFraction: 0.125, convergedMaxSteps: 12, convergedEvalEvery: 4, patience: 2, lrSweep: [1e-3, 3e-3], sweepDepths: [1, 3],
+    pretrainSteps: 4, heurLgBlocks: 1,
   },
   quick: {
     name: 'quick', dataset: 'fashion-mnist', model: 'tleg-small', trainLimit: 24000, testLimit: 2000, batchSize: 64,
     teacher: { depth: 4, steps: 1000, lr: 2e-3 }, ancestry: { depth: 4, steps: 600, lr: 2e-3 },
-    depths: [2, 4, 6, 8], fineTuneSteps: 100, fineTuneLr: 1e-3, scratchMultiplier: 3, evalPoints: 4, weightDecay: 0.05, warmupFraction: 0.1,
+    depths: [2, 4, 6], fineTuneSteps: 100, fineTuneLr: 1e-3, scratchMultiplier: 3, evalPoints: 4, weightDecay: 0.05, warmupFraction: 0.1,
+    valFraction: 0.1, convergedMaxSteps: 1200, convergedEvalEvery: 100, patience: 3, lrSweep: [1e-3, 2e-3], sweepDepths: [4],
+    pretrainSteps: 200, heurLgBlocks: 2,
   },
   full: {
     name: 'full', dataset: 'fashion-mnist', model: 'tleg-small', trainLimit: 60000, testLimit: 5000, batchSize: 64,
     teacher: { depth: 6, steps: 3000, lr: 1e-3 }, ancestry: { depth: 6, steps: 2000, lr: 1e-3 },
     depths: [2, 4, 6, 8, 10], fineTuneSteps: 200, fineTuneLr: 5e-4, scratchMultiplier: 3, evalPoints: 4, weightDecay: 0.05, warmupFraction: 0.05,
+    valFraction: 0.1, convergedMaxSteps: 3000, convergedEvalEvery: 200, patience: 3, lrSweep: [5e-4, 1e-3], sweepDepths: [6],
+    pretrainSteps: 1000, heurLgBlocks: 2,
   },
 } as const satisfies Record<string, Omit<Preset, 'name'> & { name: string }>;
 export type PresetName = keyof typeof PRESETS;

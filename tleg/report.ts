@@ -1,11 +1,14 @@
 // The experiment's report: a markdown table per depth, the storage and training-cost comparison, and an
 // SVG with accuracy vs depth and accuracy vs training steps.
 import { chartsSvg, DASHES, MARKERS, PALETTE, type LegendEntry, type Marker, type Series } from './chart.js';
+import { mergeSummaries, summarizeRun } from './summary.js';
+import { summaryMarkdown, summarySvg } from './summary-report.js';
 
 /** What one training stage leaves behind (stage-dir/result.json). */
 export interface StageResult {
   stage: string;
-  method: 'teacher' | 'ancestry' | 'learngene' | 'scratch' | 'scratch-long';
+  method: 'teacher' | 'ancestry' | 'ancestry-ce' | 'learngene' | 'scratch' | 'scratch-long' | 'scratch-converged' | 'pretrain'
+    | 'pretrain-finetune' | 'heur-lg' | 'even-teacher' | 'fit-teacher' | 'aux-ce';
   depth: number;
   steps: number;
   /** Training images processed (steps × batch). */
@@ -16,8 +19,22 @@ export interface StageResult {
   accuracy: number;
   /** Parameters of the trained net (the Aux-Net's count for the ancestry: θ_A, θ_B and shared). */
   parameters: number;
-  /** Evaluation accuracy during training. */
-  curve: Array<{ step: number; accuracy: number }>;
+  /** Evaluation accuracy during training (from step 0, the initialisation alone); `val` on the validation split. */
+  curve: Array<{ step: number; accuracy: number; val?: number }>;
+  /** The learning rate (peak of warmup + cosine). */
+  lr?: number;
+  /** Steps actually trained (early stopping: `steps` is then the step of the best validation accuracy). */
+  stepsTrained?: number;
+  /** Validation accuracy of the kept model (early-stopping stages only). */
+  valAccuracy?: number;
+}
+
+/** R² of the least-squares line through a trained model's blocks, per block tensor (the paper's linearity analysis). */
+export interface LinearityResult {
+  depth: number;
+  method: StageResult['method'];
+  r2: Record<string, number>;
+  overall: number;
 }
 
 export interface ReportInput {
@@ -32,6 +49,23 @@ export interface ReportInput {
   scratch: StageResult[];
   scratchLong: StageResult[];
   scratchMultiplier: number;
+  // Experiment v2 (absent from older results.json files): the paper's baselines, per depth.
+  /** Scratch trained to convergence (early stopping on a validation split), the sweep's choice per depth. */
+  converged?: StageResult[];
+  /** Every run of the learning-rate sweep (their cost is the converged baseline's cost). */
+  sweep?: StageResult[];
+  /** Pre-training per depth (upstream data), the cost of pretrain-and-fine-tune, and the fine-tunes. */
+  pretrain?: StageResult[];
+  pretrainFinetune?: StageResult[];
+  heurLg?: StageResult[];
+  evenTeacher?: StageResult[];
+  fitTeacher?: StageResult[];
+  /** The Aux-Net trained by cross-entropy alone (no teacher), and descendants of its gene. */
+  ancestryCe?: StageResult;
+  auxCe?: StageResult[];
+  linearity?: LinearityResult[];
+  /** Set when descendants are fine-tuned on another data set than the upstream one. */
+  downstream?: { dataset: string; trainExamples: number };
 }
 
 const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(2)}%`);
@@ -54,6 +88,11 @@ export function resultsTable(input: ReportInput): string {
     rows.push(`| ${d} | ${(t?.parameters ?? s?.parameters ?? 0).toLocaleString('en-US')} | ${pct(t?.accuracy)} | ${pct(s?.accuracy)} | ${pct(l?.accuracy)} | ${t?.steps ?? '–'} / ${l?.steps ?? '–'} |`);
   }
   return rows.join('\n');
+}
+
+/** True for a v2 run (the paper's baselines): the report then carries the merged-style sections too. */
+export function hasBaselines(input: ReportInput): boolean {
+  return input.converged !== undefined || input.heurLg !== undefined || input.pretrainFinetune !== undefined;
 }
 
 export function reportMarkdown(input: ReportInput): string {
@@ -101,6 +140,7 @@ export function reportMarkdown(input: ReportInput): string {
     `| all depths: TLEG (teacher + ancestry + fine-tunes) | ${(shared.images + sum(input.descendants, (r) => r.images)).toLocaleString('en-US')} | ${secs(shared.seconds + sum(input.descendants, (r) => r.seconds))} |`,
     `| all depths: scratch, ${input.scratchMultiplier}× budget | ${sum(input.scratchLong, (r) => r.images).toLocaleString('en-US')} | ${secs(sum(input.scratchLong, (r) => r.seconds))} |`,
     '',
+    ...(hasBaselines(input) ? [summaryMarkdown(mergeSummaries([summarizeRun(input)], input.scratchMultiplier)), ''] : []),
     '## Settings',
     '',
     ...Object.entries(input.settings).map(([key, v]) => `- ${key}: ${v}`),
@@ -127,6 +167,7 @@ export function chartTitle(input: ReportInput): string {
  * and the line style, so curves of one method at several depths stay apart where they overlap.
  */
 export function reportSvg(input: ReportInput): string {
+  if (hasBaselines(input)) return summarySvg(mergeSummaries([summarizeRun(input)], input.scratchMultiplier), chartTitle(input));
   const depths = depthsOf(input);
   const k = input.scratchMultiplier;
   const methods = [

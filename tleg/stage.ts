@@ -35,6 +35,13 @@ export interface StageSpec {
   /** Writes the stage's artefact into its directory (after training, before result.json). */
   save: (model: Module, dir: string) => void | Promise<void>;
   parameters: (model: Module) => number;
+  /** The data of this stage when it is not the run's (a downstream set). */
+  data?: { train: DataLoader; test: DataLoader };
+  /**
+   * Early stopping: evaluate on this validation split (carved from the training set) every evaluation,
+   * keep the best model, stop after `patience` evaluations without improvement; `steps` is then the cap.
+   */
+  validation?: { loader: DataLoader; patience: number };
 }
 
 export interface StageContext {
@@ -90,7 +97,7 @@ export function saveModel(model: Module, path: string, metadata: Record<string, 
   writeSafetensors(path, tensors, metadata);
 }
 
-type CurvePoint = { step: number; accuracy: number; seconds: number };
+type CurvePoint = { step: number; accuracy: number; seconds: number; val?: number };
 
 function parseCurvePoint(line: string): CurvePoint | undefined {
   try {
@@ -131,6 +138,13 @@ async function fitStage<T>(dir: string, train: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The best validation point of a curve (the first of equals) and how many evaluations came after it. */
+export function bestByValidation(curve: ReadonlyArray<{ step: number; val?: number }>): { index: number; since: number } {
+  let index = -1;
+  curve.forEach((p, i) => { if (p.val !== undefined && (index < 0 || p.val > curve[index].val!)) index = i; });
+  return { index, since: index < 0 ? 0 : curve.length - 1 - index };
+}
+
 /** Runs (or resumes, or skips when done) one stage; returns its result. */
 export async function runStage(ctx: StageContext, spec: StageSpec): Promise<StageResult> {
   const done = readResult(ctx, spec.name);
@@ -138,12 +152,15 @@ export async function runStage(ctx: StageContext, spec: StageSpec): Promise<Stag
     ctx.print(`[${spec.name}] done earlier: accuracy ${(100 * done.accuracy).toFixed(2)}% (skipped)`);
     return done;
   }
+  const train = spec.data?.train ?? ctx.train, test = spec.data?.test ?? ctx.test;
+  const validation = spec.validation;
   const dir = stageDir(ctx, spec.name);
   mkdirSync(dir, { recursive: true });
   const curvePath = join(dir, 'curve.jsonl');
+  const modelPath = join(dir, 'model.safetensors');
   const curve = readCurve(curvePath, (line) => ctx.print(`[${spec.name}] ${line}`));
   const priorSeconds = curve.length > 0 ? curve[curve.length - 1].seconds : 0;
-  ctx.print(`[${spec.name}] ${curve.length > 0 ? 'resuming' : 'training'}: depth ${spec.depth}, ${spec.steps} steps, lr ${spec.lr}`);
+  ctx.print(`[${spec.name}] ${curve.length > 0 ? 'resuming' : 'training'}: depth ${spec.depth}, ${validation ? 'at most ' : ''}${spec.steps} steps, lr ${spec.lr}`);
 
   const model = spec.build();
   const optimizer = new AdamW(paramGroupsForWeightDecay(model.namedParameters(), spec.weightDecay), { lr: spec.lr });
@@ -154,38 +171,55 @@ export async function runStage(ctx: StageContext, spec: StageSpec): Promise<Stag
   const syncDevice = !getDevice(model.parameters()[0]?.device ?? 'cpu').async;
   const started = performance.now();
   const seconds = (): number => priorSeconds + (performance.now() - started) / 1000;
-  const record = (step: number, accuracy: number): void => {
-    const entry = { step, accuracy, seconds: seconds() };
+  const record = (step: number, accuracy: number, val?: number): void => {
+    const entry: CurvePoint = { step, accuracy, seconds: seconds(), ...(val === undefined ? {} : { val }) };
     curve.push(entry);
     appendFileSync(curvePath, `${JSON.stringify(entry)}\n`);
   };
-  const summary = await fitStage(dir, () => fit(model, ctx.train, {
-    epochs: Math.ceil(spec.steps / ctx.train.length), maxSteps: spec.steps, optimizer, schedule, loss: spec.loss, teacher: spec.teacher,
-    out: dir, resume: true, checkpointEvery: evalEvery, metricsEvery: Math.min(10, evalEvery), log: ctx.log,
-    onStep: (info) => {
-      if (syncDevice && (info.step % evalEvery === 0 || info.step === spec.steps) && !curve.some((c) => c.step === info.step)) {
-        const accuracy = accuracyNow(model, ctx.test);
-        record(info.step, accuracy);
-        ctx.print(`[${spec.name}] step ${info.step}/${spec.steps}: eval accuracy ${(100 * accuracy).toFixed(2)}% (${seconds().toFixed(1)} s)`);
-      }
-    },
-  }));
-  if (summary.interrupted) {
-    throw new InterruptedError(`[${spec.name}] interrupted; rerun the same command to continue from the checkpoint`);
+  /** Evaluates now; with a validation split, keeps the model when it is the best so far. */
+  const evaluateNow = (step: number): void => {
+    const accuracy = accuracyNow(model, test);
+    const val = validation ? accuracyNow(model, validation.loader) : undefined;
+    record(step, accuracy, val);
+    if (validation && bestByValidation(curve).since === 0) saveModel(model, modelPath, { step: String(step) });
+    ctx.print(`[${spec.name}] step ${step}/${spec.steps}: eval accuracy ${(100 * accuracy).toFixed(2)}%${val === undefined ? '' : `, validation ${(100 * val).toFixed(2)}%`} (${seconds().toFixed(1)} s)`);
+  };
+  // Accuracy at step 0: what the initialisation alone gives.
+  if (curve.length === 0) {
+    if (validation || syncDevice) evaluateNow(0);
+    else record(0, (await evaluate(model, test)).accuracy);
+  }
+  const patienceLeft = (): boolean => !validation || bestByValidation(curve).since < validation.patience;
+  if (patienceLeft()) { // also when the curve is complete: fit then only restores the checkpoint for spec.save
+    const summary = await fitStage(dir, () => fit(model, train, {
+      epochs: Math.ceil(spec.steps / train.length), maxSteps: spec.steps, optimizer, schedule, loss: spec.loss, teacher: spec.teacher,
+      out: dir, resume: true, checkpointEvery: evalEvery, metricsEvery: Math.min(10, evalEvery), log: ctx.log,
+      onStep: (info) => {
+        if ((syncDevice || validation) && (info.step % evalEvery === 0 || info.step === spec.steps) && !curve.some((c) => c.step === info.step)) evaluateNow(info.step);
+      },
+      stop: () => !patienceLeft(),
+    }));
+    if (summary.interrupted) {
+      throw new InterruptedError(`[${spec.name}] interrupted; rerun the same command to continue from the checkpoint`);
+    }
   }
   let last = curve[curve.length - 1];
-  if (!last || last.step !== spec.steps) {
-    record(spec.steps, (await evaluate(model, ctx.test)).accuracy);
+  if (!validation && last.step !== spec.steps) {
+    record(spec.steps, (await evaluate(model, test)).accuracy);
     last = curve[curve.length - 1];
   }
   await sync(); // an asynchronous device (gpujs webgpu) must finish before values are read
-  await spec.save(model, dir);
-  const batch = ctx.train.batchSize;
+  // With early stopping the stage's model is the best one on validation (saved when it was reached).
+  const best = validation ? curve[bestByValidation(curve).index] : last;
+  if (!validation) await spec.save(model, dir);
+  const batch = train.batchSize;
   const result: StageResult = {
-    stage: spec.name, method: spec.method, depth: spec.depth, steps: spec.steps, images: spec.steps * batch, seconds: last.seconds,
-    accuracy: last.accuracy, parameters: spec.parameters(model), curve: curve.map(({ step, accuracy }) => ({ step, accuracy })),
+    stage: spec.name, method: spec.method, depth: spec.depth, steps: best.step, images: last.step * batch, seconds: last.seconds,
+    accuracy: best.accuracy, parameters: spec.parameters(model), lr: spec.lr, stepsTrained: last.step,
+    curve: curve.map(({ step, accuracy, val }) => ({ step, accuracy, ...(val === undefined ? {} : { val }) })),
+    ...(best.val === undefined ? {} : { valAccuracy: best.val }),
   };
   writeResult(ctx, result);
-  ctx.print(`[${spec.name}] done: accuracy ${(100 * result.accuracy).toFixed(2)}% in ${result.seconds.toFixed(1)} s`);
+  ctx.print(`[${spec.name}] done: accuracy ${(100 * result.accuracy).toFixed(2)}%${validation ? ` at step ${best.step} (best on validation, ${last.step} trained)` : ''} in ${result.seconds.toFixed(1)} s`);
   return result;
 }

@@ -54,6 +54,8 @@ export interface FitOptions {
   /** Write a metrics line every this many steps (default 10; epoch ends and evaluations always). */
   metricsEvery?: number;
   onStep?: (info: StepInfo) => void;
+  /** Asked after each step (after onStep): true ends training there, as maxSteps would (early stopping). */
+  stop?: () => boolean;
   /** Generators to save and restore; default the model's `generator` (if any) and the engine's default. */
   generators?: Generator[];
 }
@@ -108,7 +110,7 @@ function defaultGenerators(model: Module): Generator[] {
 
 const FIT_KEYS = [
   'epochs', 'optimizer', 'schedule', 'loss', 'teacher', 'evalData', 'checkpointEvery', 'out', 'resume', 'clipGradNorm', 'log', 'reporter',
-  'maxSteps', 'metricsEvery', 'onStep', 'generators',
+  'maxSteps', 'metricsEvery', 'onStep', 'stop', 'generators',
 ];
 
 function checkOptions(o: FitOptions): void {
@@ -164,7 +166,8 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
   let lastEval: (EvalResult & { step: number }) | undefined;
   teacher?.eval();
   try {
-    for (let epoch = pos.epoch; epoch < epochs && pos.step < maxSteps && !interrupted; epoch++) {
+    let stopped = false;
+    for (let epoch = pos.epoch; epoch < epochs && pos.step < maxSteps && !interrupted && !stopped; epoch++) {
       model.train();
       const epochLoss = new RunningMean(), epochAcc = new RunningMean();
       const windowLoss = new RunningMean(), windowAcc = new RunningMean();
@@ -215,7 +218,8 @@ export async function fit(model: Module, trainData: DataLoader, options: FitOpti
         if (options.checkpointEvery !== undefined && pos.step % options.checkpointEvery === 0) { await save(); throughput.restart(); }
         // Yield to the event loop once a step, so a Ctrl-C is seen between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (interrupted || pos.step >= maxSteps) break;
+        stopped = options.stop?.() === true;
+        if (interrupted || pos.step >= maxSteps || stopped) break;
       }
       if (!epochDone) break;
       const evalResult = evalData ? await evaluate(model, evalData) : undefined;

@@ -22,7 +22,8 @@ test('tiny pipeline: stages, artefacts, report; a rerun skips every stage; a los
   try {
     const first: string[] = [];
     const report = await runPipeline(tinyOptions(out, first));
-    const stages = ['teacher', 'ancestry', 'tleg-d1', 'scratch-d1', 'scratch2x-d1', 'tleg-d3', 'scratch-d3', 'scratch2x-d3'];
+    const perDepth = ['tleg', 'scratch', 'scratch2x', 'scratch-conv-lr0.001', 'scratch-conv-lr0.003', 'pretrain', 'pft', 'heur-lg', 'even-teacher', 'fit-teacher', 'aux-ce'];
+    const stages = ['teacher', 'ancestry', 'ancestry-ce', ...[1, 3].flatMap((d) => perDepth.map((s) => `${s}-d${d}`))];
     for (const s of stages) {
       const dir = join(out, 'stages', s);
       const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
@@ -75,10 +76,16 @@ test('invalid flags fail with a clear message before any training', () => {
     [['--seed', '1.5'], /--seed: expected an integer from 0 to 2147483647, got "1.5"/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--dataset', 'mnist', '--labels', 'x'], /--labels is only for an IDX --dataset path/],
+    [['--downstream', 'cifar10'], /--downstream: expected mnist, fashion-mnist or synthetic, got "cifar10"/],
+    [['--downstream-size', '1000'], /--downstream-size needs --downstream NAME/],
+    [['--downstream', 'mnist', '--downstream-size', '-5'], /--downstream-size: expected an integer from 2 to 60000, got "-5"/],
   ];
   for (const [argv, message] of bad) assert.throws(() => parseCli(argv), message, argv.join(' '));
   assert.equal(parseCli(['--help']), null);
   const defaults = parseCli([]);
   assert.equal(defaults?.preset.name, 'quick');
   assert.equal(defaults?.out, 'runs/quick-fashion-mnist-seed0');
+  const transfer = parseCli(['--downstream', 'mnist', '--downstream-size', '1000', '--seed', '2']);
+  assert.deepEqual(transfer?.downstream, { data: { kind: 'mnist' }, size: 1000 });
+  assert.equal(transfer?.out, 'runs/quick-fashion-mnist-to-mnist-1000-seed2', 'a transfer run never shares the upstream run\'s directory');
 });

@@ -53,7 +53,7 @@ test('resume after a kill: torn curve line dropped, damaged line refused, stale 
     writeFileSync(curvePath, `garbage\n${curve}`);
     await assert.rejects(runPipeline(tinyOptions(out, [])), (e: Error) => {
       assert.ok(e instanceof CliError, String(e));
-      assert.match(e.message, /curve.jsonl: line 1 of 3 is not a curve point \{step, accuracy, seconds\}: "garbage"; the stage's files are damaged: delete .*scratch2x-d1 to redo the stage/);
+      assert.match(e.message, /curve.jsonl: line 1 of 4 is not a curve point \{step, accuracy, seconds\}: "garbage"; the stage's files are damaged: delete .*scratch2x-d1 to redo the stage/);
       return true;
     });
 
