@@ -1,7 +1,7 @@
-// Fused multi-head self-attention read straight out of one qkv projection [B, N, 3·D] (timm's layout: the q, k
-// and v thirds, heads inside each) and written with the heads merged, [B, N, D]. The backward returns d qkv in
-// the same layout, so the graph holds one node instead of the head split, scale, two batched products, softmax
-// and head merge, and no slice of qkv makes a full-size zero gradient. qkvAttentionComposed is its reference.
+// Fused multi-head self-attention: q, k, v [B, N, D] in (heads inside D, as timm's qkv projection lays them
+// out), softmax(q kᵀ · scale) v per (batch, head), out [B, N, D] with the heads merged. One graph node instead of
+// the head split, scale, two batched products, softmax and head merge, whose backward hands dq, dk, dv back in
+// the inputs' layout. attentionComposed is its reference, built from primitives.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
 import { contiguousStrides, shapeStr } from '../layout.js';
@@ -9,15 +9,15 @@ import { Tensor } from '../tensor.js';
 import type { AttentionAttrs, AttentionSaved, Rule } from './table.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
-import { cat, contiguous } from './movement.js';
+import { contiguous } from './movement.js';
 
-/** [s, 1, 1] as `like`'s dtype, shaped to scale the q third of a [.., 3, ..] axis (the rest of `shape` is 1). */
-function qScale(like: Tensor, scale: number, shape: readonly number[]): Tensor {
-  const data = like.dtype === 'float64' ? new Float64Array([scale, 1, 1]) : new Float32Array([scale, 1, 1]);
-  return Tensor.fromArray(data, shape, like.storage.device);
-}
+/** t [B, N, H·hd] as heads-first [B, H, N, hd] (a view). */
+const splitHeads = (t: Tensor, heads: number): Tensor => {
+  const [b, n, d] = t.shape;
+  return t.reshape([b, n, heads, d / heads]).permute([0, 2, 1, 3]);
+};
 
-/** A contiguous [B, N, H, hd] tensor holding heads-first o [B·H, N, hd] (the head merge, one strided copy). */
+/** A contiguous [B, N, H·hd] tensor holding heads-first o [B·H, N, hd] (the head merge, one strided copy). */
 function mergeHeads(o: Tensor, b: number, h: number, n: number, hd: number): Tensor {
   const out = Tensor.uninit([b, n, h * hd], o.dtype, o.storage.device);
   const src = o.view_();
@@ -30,54 +30,56 @@ function mergeHeads(o: Tensor, b: number, h: number, n: number, hd: number): Ten
 export const attentionOp: Rule<'attention'> = {
   name: 'attention',
   kernels: ['binary', 'matmul', 'softmax', 'softmaxBackward', 'copy'],
-  // qkvh = [s·q, k, v] heads-first [3, B·H, N, hd];  P = softmax(s·q kᵀ);  y = merge(P v)
-  forward: ([x], { heads, scale }) => {
-    const [b, n, d3] = x.layout.shape;
-    const d = d3 / 3, hd = d / heads, bh = b * heads;
-    // the head split and the q scale in one pass
-    const qkvh = x.reshape([b, n, 3, heads, hd]).permute([2, 0, 3, 1, 4]).mul(qScale(x, scale, [3, 1, 1, 1, 1]));
-    const [q, k, v] = [0, 1, 2].map((t) => qkvh.narrow(0, t, 1).reshape([bh, n, hd]));
-    const p = softmax(matmul(q, k.mT), -1);
-    return [mergeHeads(matmul(p, v), b, heads, n, hd), { qkvh, p }] as const;
+  // P = softmax((s·q) kᵀ) per (batch, head);  y = merge(P v)
+  forward: ([q, k, v], { heads, scale }) => {
+    const [b, n, d] = q.layout.shape;
+    const hd = d / heads, bh = b * heads;
+    const qh = splitHeads(q, heads).mul(scale).reshape([bh, n, hd]); // the split and the scale in one pass
+    const kh = contiguous(splitHeads(k, heads)).reshape([bh, n, hd]);
+    const vh = contiguous(splitHeads(v, heads)).reshape([bh, n, hd]);
+    const p = softmax(matmul(qh, kh.mT), -1);
+    return [mergeHeads(matmul(p, vh), b, heads, n, hd), { qh, kh, vh, p }] as const;
   },
-  // dP = dY vᵀ;  dS = P(dP − Σ dP·P);  d(s·q) = dS k, dq = s·d(s·q);  dk = dSᵀ (s·q);  dv = Pᵀ dY
-  backward: (grad, { attrs: { heads, scale }, saved: { qkvh, p } }) => {
+  // dP = dY vᵀ;  dS = P(dP − Σ dP·P);  dq = s·dS k;  dk = dSᵀ (s·q);  dv = Pᵀ dY   (per head, then merged)
+  backward: (grad, { attrs: { heads, scale }, saved: { qh, kh, vh, p }, needsGrad }) => {
     const [b, n, d] = grad.shape;
     const hd = d / heads, bh = b * heads;
-    const dy = contiguous(grad.reshape([b, n, heads, hd]).permute([0, 2, 1, 3])).reshape([bh, n, hd]);
-    const [q, k, v] = [0, 1, 2].map((t) => qkvh.narrow(0, t, 1).reshape([bh, n, hd]));
-    const dp = matmul(dy, v.mT);
+    const dy = contiguous(splitHeads(grad, heads)).reshape([bh, n, hd]);
+    const merge = (t: Tensor): Tensor => mergeHeads(t, b, heads, n, hd);
+    const dv = needsGrad[2] ? merge(matmul(p.mT, dy)) : null;
+    if (!needsGrad[0] && !needsGrad[1]) return [null, null, dv];
+    const dp = matmul(dy, vh.mT);
     const ds = Tensor.uninit(p.shape, p.dtype, p.storage.device);
-    const pd = p.data_, dpd = dp.view_(), dsd = ds.data_;
-    p.storage.device.run((kk) => kk.softmaxBackward(pd, dpd.data.subarray(dpd.layout.offset) as typeof pd, dsd, bh * n, n, false));
-    const dqkvh = cat([matmul(ds, k), matmul(ds.mT, q), matmul(p.mT, dy)], 0); // [3·B·H, N, hd]
-    // back to [B, N, 3, H, hd] with the q third scaled, in one pass
-    const dx = dqkvh.reshape([3, b, heads, n, hd]).permute([1, 3, 0, 2, 4]).mul(qScale(grad, scale, [1, 1, 3, 1, 1]));
-    return [dx.reshape([b, n, 3 * d])];
+    const pd = p.data_, dpv = dp.view_(), dsd = ds.data_;
+    p.storage.device.run((kk) => kk.softmaxBackward(pd, dpv.data.subarray(dpv.layout.offset) as typeof pd, dsd, bh * n, n, false));
+    const dq = needsGrad[0] ? merge(matmul(ds, kh)).mul(scale) : null;
+    const dk = needsGrad[1] ? merge(matmul(ds.mT, qh)) : null;
+    return [dq, dk, dv];
   },
 };
 
 /**
- * softmax(q kᵀ · scale) v per (batch, head) for qkv [B, N, 3·D] laid out as timm's qkv projection output
- * (q, k, v thirds; `heads` heads of D/heads inside each); returns [B, N, D] with the heads merged.
+ * softmax(q kᵀ · scale) v per (batch, head) for q, k, v [B, N, D] holding `heads` heads of D/heads each
+ * (timm's layout); returns [B, N, D] with the heads merged.
  */
-export function qkvAttention(qkv: Tensor, heads: number, scale: number): Tensor {
-  const [b, n, d3] = qkv.shape;
-  if (qkv.ndim !== 3 || d3 % 3 !== 0 || !Number.isInteger(heads) || heads < 1 || (d3 / 3) % heads !== 0) {
-    throw new Error(`qkvAttention: expected qkv [B, N, 3·D] with D divisible by heads (${heads}), got ${shapeStr(qkv.shape)}`);
+export function attention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number): Tensor {
+  const [b, n, d] = q.shape;
+  if (q.ndim !== 3 || !sameShape3(q, k) || !sameShape3(q, v) || !Number.isInteger(heads) || heads < 1 || d % heads !== 0) {
+    throw new Error(`attention: expected q, k, v of one shape [B, N, D] with D divisible by heads (${heads}), got ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`);
   }
-  if (!isFloat(qkv.dtype)) throw new Error(`qkvAttention: expected a floating-point qkv, got ${qkv.dtype} of shape ${shapeStr(qkv.shape)}`);
-  if (b * n === 0) throw new Error(`qkvAttention: qkv ${shapeStr(qkv.shape)} has no rows`);
-  return apply(attentionOp, [contiguous(qkv)], { heads, scale });
+  if (!isFloat(q.dtype) || k.dtype !== q.dtype || v.dtype !== q.dtype) {
+    throw new Error(`attention: expected floating-point q, k, v of one dtype, got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
+  }
+  if (k.device !== q.device || v.device !== q.device) throw new Error(`attention: q, k, v are on different devices (${q.device}, ${k.device}, ${v.device})`);
+  if (b * n === 0) throw new Error(`attention: q ${shapeStr(q.shape)} has no rows`);
+  return apply(attentionOp, [q, k, v], { heads, scale });
 }
+
+const sameShape3 = (a: Tensor, b: Tensor): boolean => b.ndim === 3 && a.shape.every((s, i) => s === b.shape[i]);
 
 /** Reference: the same attention from primitives (head split by permute, batched matmuls, softmax, head merge). */
-export function qkvAttentionComposed(qkv: Tensor, heads: number, scale: number): Tensor {
-  const [b, n, d3] = qkv.shape;
-  const d = d3 / 3, hd = d / heads;
-  const qkvh = qkv.reshape([b, n, 3, heads, hd]).permute([2, 0, 3, 1, 4]); // [3, B, H, N, hd]
-  const [q, k, v] = [0, 1, 2].map((t) => qkvh.select(0, t));
-  const p = q.mul(scale).matmul(k.mT).softmax(-1);
-  return p.matmul(v).transpose(1, 2).reshape([b, n, d]);
+export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number): Tensor {
+  const [b, n, d] = q.shape;
+  const p = splitHeads(q, heads).mul(scale).matmul(splitHeads(k, heads).mT).softmax(-1);
+  return p.matmul(splitHeads(v, heads)).transpose(1, 2).reshape([b, n, d]);
 }
-

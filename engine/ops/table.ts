@@ -33,8 +33,8 @@ export interface LayerNormSaved { mean: Tensor; rstd: Tensor }
 /** x, then the weight and the bias that are given, in that order. */
 export type LayerNormInputs = readonly [x: Tensor] | readonly [x: Tensor, weightOrBias: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
 export interface AttentionAttrs { heads: number; scale: number }
-/** qkvh: [s·q, k, v] heads-first [3, B·H, N, hd]; p: the attention probabilities [B·H, N, N]. */
-export interface AttentionSaved { qkvh: Tensor; p: Tensor }
+/** Heads-first [B·H, N, hd] s·q, k and v, and the attention probabilities p [B·H, N, N]. */
+export interface AttentionSaved { qh: Tensor; kh: Tensor; vh: Tensor; p: Tensor }
 export type LinearInputs = readonly [x: Tensor, weight: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
 export type CompareOp = Extract<BinaryOp, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'>;
 
@@ -55,8 +55,8 @@ export interface Primitives {
   linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'binary'>;
   softmax: Row<In1, { log: boolean }, undefined, 'softmax' | 'softmaxBackward'>;
   layerNorm: Row<LayerNormInputs, LayerNormAttrs, LayerNormSaved, 'layerNorm' | 'layerNormBackward'>;
-  /** fused multi-head self-attention over a qkv projection (ops/attention.ts) */
-  attention: Row<In1, AttentionAttrs, AttentionSaved, 'binary' | 'matmul' | 'softmax' | 'softmaxBackward' | 'copy'>;
+  /** fused multi-head self-attention (ops/attention.ts) */
+  attention: Row<readonly [q: Tensor, k: Tensor, v: Tensor], AttentionAttrs, AttentionSaved, 'binary' | 'matmul' | 'softmax' | 'softmaxBackward' | 'copy'>;
   view: Row<In1, { layout: Layout }, undefined, never>;
   permute: Row<In1, { dims: number[] }, undefined, never>;
   expand: Row<In1, { shape: number[] }, undefined, never>;

@@ -1,10 +1,10 @@
 // Multi-head self-attention as timm's Attention: a qkv projection [3D, D] (parameter layout as timm),
-// softmax(q kᵀ / √hd) v per head (one fused op over the qkv output), heads merged, then proj.
-import { qkvAttention, type Tensor } from '../../engine/index.js';
+// softmax(q kᵀ / √hd) v per head (one fused op), heads merged, then proj.
+import { attention, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
 import { checkPositiveInt, checkProbability, type InitOptions } from './init.js';
-import { Linear } from './linear.js';
+import { Linear, linear } from './linear.js';
 
 export interface AttentionOptions extends InitOptions {
   numHeads: number;
@@ -39,25 +39,24 @@ export class Attention extends Module {
     const h = this.numHeads;
     if (x.ndim !== 3 || d !== this.dim) throw new Error(`Attention: expected x [B, N, ${this.dim}], got ${JSON.stringify(x.shape)}`);
     const hd = d / h;
-    // one qkv product [B·N, 3D] (N = 192 rather than three of 64), then the fused attention reads q, k and v
-    // out of it and hands back d qkv in the same layout (engine/ops/attention.ts)
-    const qkv = this.qkv.forward(x); // [B, N, 3D]
-    const p = this.attnDrop.p;
-    // dropout on the probabilities sits inside the composed path only; the fused one has none
-    const merged = p > 0 && this.attnDrop.training
-      ? qkvAttentionComposedWithDropout(qkv, h, hd ** -0.5, (t) => this.attnDrop.forward(t))
-      : qkvAttention(qkv, h, hd ** -0.5);
+    const { weight, bias } = this.qkv;
+    // q, k, v each from their third of the qkv weight (views): the same math as timm's single [3D, D]
+    // product, but the backward needs no full-size zeros for selecting q, k and v out of one tensor
+    const third = (t: number): Tensor => linear(x, weight.narrow(0, t * d, d), bias ? bias.narrow(0, t * d, d) : null);
+    const [q, k, v] = [third(0), third(1), third(2)];
+    // dropout on the probabilities needs the composed path; otherwise one fused op (engine/ops/attention.ts)
+    const merged = this.attnDrop.p > 0 && this.attnDrop.training
+      ? attentionWithDropout(q, k, v, h, hd ** -0.5, (p) => this.attnDrop.forward(p))
+      : attention(q, k, v, h, hd ** -0.5);
     return this.projDrop.forward(this.proj.forward(merged));
   }
 }
 
 /** softmax(q kᵀ · scale) with `drop` applied to the probabilities, then · v, heads merged: [B, N, D]. */
-function qkvAttentionComposedWithDropout(qkv: Tensor, heads: number, scale: number, drop: (p: Tensor) => Tensor): Tensor {
-  const [b, n, d3] = qkv.shape;
-  const d = d3 / 3, hd = d / heads;
-  const qkvh = qkv.reshape(b, n, 3, heads, hd).permute(2, 0, 3, 1, 4); // [3, B, H, N, hd]
-  const [q, k, v] = [0, 1, 2].map((t) => qkvh.select(0, t));
+function attentionWithDropout(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number, drop: (p: Tensor) => Tensor): Tensor {
+  const [b, n, d] = q.shape;
+  const split = (t: Tensor): Tensor => t.reshape(b, n, heads, d / heads).permute(0, 2, 1, 3); // [B, H, N, hd]
   // scaling q (N·hd values) rather than the scores (N·N) is timm's order and the cheaper one
-  const attn = drop(q.mul(scale).matmul(k.mT).softmax(-1));
-  return attn.matmul(v).transpose(1, 2).reshape(b, n, d);
+  const attn = drop(split(q).mul(scale).matmul(split(k).mT).softmax(-1));
+  return attn.matmul(split(v)).transpose(1, 2).reshape(b, n, d);
 }

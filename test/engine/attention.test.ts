@@ -1,7 +1,7 @@
-// The fused qkv attention (engine/ops/attention.ts) equals its composed reference forward and backward on random
+// The fused attention (engine/ops/attention.ts) equals its composed reference forward and backward on random
 // shapes (size-1 batch, sequence and head dims, odd sequence lengths), and its gradient equals central differences.
 import fc from 'fast-check';
-import { qkvAttention, qkvAttentionComposed } from '../../engine/index.js';
+import { attention, attentionComposed, type DeviceName, type Tensor } from '../../engine/index.js';
 import { forEachBackend, on, workDType } from '../helpers/backends.js';
 import { assertAllClose, tolFor, valuesOf } from '../helpers/allclose.js';
 import { checkGradients } from '../helpers/gradients.js';
@@ -10,34 +10,35 @@ import { randomTensor, seedArb } from '../helpers/random.js';
 /** [B, N, heads, hd]: small, with size-1 dims and odd lengths drawn. */
 const dimsArb = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }));
 
-forEachBackend('fused qkv attention equals its composed reference, forward and backward', async (device) => {
+/** Runs the fused and the composed attention on copies of q, k, v [B, N, h·hd] and compares values and gradients. */
+async function compare(device: DeviceName, [b, n, h, hd]: number[], seed: number, scale: number): Promise<void> {
   const dtype = workDType(device);
-  await fc.assert(fc.asyncProperty(dimsArb, seedArb, fc.double({ min: 0.1, max: 2, noNaN: true }), async ([b, n, h, hd], seed, scale) => {
-    const shape = [b, n, 3 * h * hd];
-    const x1 = on(device, randomTensor(shape, seed).mul(2), true), x2 = on(device, randomTensor(shape, seed).mul(2), true);
-    const g = on(device, randomTensor([b, n, h * hd], seed + 1));
-    const y1 = qkvAttention(x1, h, scale), y2 = qkvAttentionComposed(x2, h, scale);
-    assertAllClose(await valuesOf(y1), await valuesOf(y2), { ...tolFor(dtype), what: `attention forward ${JSON.stringify(shape)}` });
-    y1.backward(g);
-    y2.backward(g);
-    assertAllClose(await valuesOf(x1.grad!), await valuesOf(x2.grad!), { ...tolFor(dtype), floorRel: 1e-6, what: `attention backward ${JSON.stringify(shape)}` });
+  const shape = [b, n, h * hd];
+  const inputs = (): Tensor[] => [0, 1, 2].map((i) => on(device, randomTensor(shape, seed + i).mul(2), true));
+  const x1 = inputs(), x2 = inputs();
+  const g = on(device, randomTensor(shape, seed + 3));
+  const y1 = attention(x1[0], x1[1], x1[2], h, scale), y2 = attentionComposed(x2[0], x2[1], x2[2], h, scale);
+  assertAllClose(await valuesOf(y1), await valuesOf(y2), { ...tolFor(dtype), what: `attention forward ${JSON.stringify(shape)}` });
+  y1.backward(g);
+  y2.backward(g);
+  for (let i = 0; i < 3; i++) {
+    assertAllClose(await valuesOf(x1[i].grad!), await valuesOf(x2[i].grad!), { ...tolFor(dtype), floorRel: 1e-6, what: `attention backward, d${'qkv'[i]} ${JSON.stringify(shape)}` });
+  }
+}
+
+forEachBackend('fused attention equals its composed reference, forward and backward', async (device) => {
+  await fc.assert(fc.asyncProperty(dimsArb, seedArb, fc.double({ min: 0.1, max: 2, noNaN: true }), async (dims, seed, scale) => {
+    await compare(device, dims, seed, scale);
   }), { numRuns: 25 });
 });
 
-forEachBackend('fused qkv attention equals the composed one at the reference ViT sizes (wasm kernels in play)', async (device) => {
-  const dtype = workDType(device);
-  const shape = [4, 50, 3 * 64];
-  const x1 = on(device, randomTensor(shape, 3), true), x2 = on(device, randomTensor(shape, 3), true);
-  const g = on(device, randomTensor([4, 50, 64], 4));
-  const y1 = qkvAttention(x1, 4, 0.25), y2 = qkvAttentionComposed(x2, 4, 0.25);
-  assertAllClose(await valuesOf(y1), await valuesOf(y2), { ...tolFor(dtype), what: 'attention forward [4, 50, 192]' });
-  y1.backward(g);
-  y2.backward(g);
-  assertAllClose(await valuesOf(x1.grad!), await valuesOf(x2.grad!), { ...tolFor(dtype), floorRel: 1e-6, what: 'attention backward [4, 50, 192]' });
+forEachBackend('fused attention equals the composed one at the reference ViT sizes (wasm kernels in play)', async (device) => {
+  await compare(device, [4, 50, 4, 16], 3, 0.25);
 });
 
-forEachBackend('d qkvAttention equals central differences', async (device) => {
+forEachBackend('d attention / d q, k, v equals central differences', async (device) => {
   await fc.assert(fc.asyncProperty(dimsArb, seedArb, async ([b, n, h, hd], seed) => {
-    await checkGradients(device, (x) => qkvAttention(x, h, 0.7), [randomTensor([b, n, 3 * h * hd], seed)]);
+    const shape = [b, n, h * hd];
+    await checkGradients(device, (q, k, v) => attention(q, k, v, h, 0.7), [randomTensor(shape, seed), randomTensor(shape, seed + 1), randomTensor(shape, seed + 2)]);
   }), { numRuns: 10 });
 });
