@@ -195,6 +195,22 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph:
   endStep();
 }
 
+/**
+ * Whether gradient `prev` (now held by no entry) may take another contribution in place: made by this backward,
+ * its storage nobody else's, outside any graph (the caller also checks the node's own gradients do not share it).
+ */
+function accumulatesInPlace(prev: Tensor, created: Set<Tensor>, holds: Map<Tensor, number>): boolean {
+  return created.has(prev) && !prev.kept && holds.get(prev) === 0 && prev.storage.refCount === 1 && !prev.requiresGrad &&
+    !isGradEnabled() && prev.isContiguous() && prev.offset === 0 && !prev.storage.device.async;
+}
+
+/** acc += g by the binary kernel writing over acc (elementwise, so reading and writing one array is safe on the cpu). */
+function addInPlace(acc: Tensor, g: Tensor): void {
+  const av = acc.view_(), gv = g.view_();
+  const out = av.data.length === acc.size ? av.data : av.data.subarray(0, acc.size);
+  acc.storage.device.run((k) => k.binary('add', av, gv, out));
+}
+
 function walk(root: Tensor, grad: Tensor, order: Tensor[], created: Set<Tensor>): void {
   const grads = new Map<Tensor, Tensor>();
   // how many entries of `grads` hold each gradient object: one still held must not be freed
@@ -226,12 +242,19 @@ function walk(root: Tensor, grad: Tensor, order: Tensor[], created: Set<Tensor>)
     const needsGrad = targets.map((x) => x !== null && x.requiresGrad);
     const previousGuard = setReadGuard(guardReads(node, t));
     let inGrads: readonly (Tensor | null | undefined)[];
+    const scratch = beginTracking();
     try {
       const ctx = { inputs: node.inputs, out: t, attrs: node.attrs, saved: node.saved, needsGrad };
       const backward = node.op.backward;
       inGrads = profiling.on ? recordOp(`${node.op.name}Backward`, () => backward(g, ctx)) : backward(g, ctx);
     } finally {
+      endTracking(scratch);
       setReadGuard(previousGuard);
+    }
+    // the rule's scratch (transposed views, copies) goes now, so a gradient's storage is soon its own again
+    for (const s of scratch) {
+      if (inGrads.includes(s)) created.add(s);
+      else if (!s.kept) s.dispose();
     }
     if (inGrads.length !== node.inputs.length) {
       // built-in rules are held to this by their types (Grads); a user's defineOp is checked here
@@ -248,8 +271,15 @@ function walk(root: Tensor, grad: Tensor, order: Tensor[], created: Set<Tensor>)
       const prev = grads.get(x);
       if (prev) {
         unhold(prev);
-        consumed.push(prev, gk);
-        hold(x, prev.add(gk));
+        if (accumulatesInPlace(prev, created, holds) && prev.dtype === gk.dtype && ![g, ...inGrads].some((o) => o?.storage === prev.storage)) {
+          // a sum made here, held by this entry only: no new tensor per extra contribution
+          if (profiling.on) recordOp('accumulateGrad', () => addInPlace(prev, gk)); else addInPlace(prev, gk);
+          consumed.push(gk);
+          hold(x, prev);
+        } else {
+          consumed.push(prev, gk);
+          hold(x, prev.add(gk));
+        }
       } else {
         hold(x, gk);
       }

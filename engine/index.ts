@@ -17,6 +17,7 @@ export { cat, stack } from './ops/movement.js';
 export { matmul } from './ops/matmul.js';
 export { softmaxComposed, logSoftmaxComposed } from './ops/softmax.js';
 export { layerNormComposed } from './ops/layernorm.js';
+export { attention, attentionComposed } from './ops/attention.js';
 export { defineOp, notDifferentiable, type Op, type BackwardContext, type BackwardFn, type Grads } from './ops/op.js';
 export { apply, graphScope } from './autograd.js';
 export { profile, recordFunction, formatProfile, type ProfileReport, type ProfileRow, type ProfilePhase, type ProfileTableOptions } from './profiler.js';

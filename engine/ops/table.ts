@@ -14,6 +14,7 @@ import { matmulOp } from './matmul.js';
 import { linearOp } from './linear.js';
 import { softmaxOp } from './softmax.js';
 import { layerNormOp } from './layernorm.js';
+import { attentionOp } from './attention.js';
 import { catOp, copyOp, expandOp, gatherOp, permuteOp, sliceOp, toDeviceOp, viewOp } from './movement.js';
 
 type In1 = readonly [x: Tensor];
@@ -31,6 +32,9 @@ export interface LayerNormAttrs { cols: number; eps: number; hasWeight: boolean;
 export interface LayerNormSaved { mean: Tensor; rstd: Tensor }
 /** x, then the weight and the bias that are given, in that order. */
 export type LayerNormInputs = readonly [x: Tensor] | readonly [x: Tensor, weightOrBias: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
+export interface AttentionAttrs { heads: number; scale: number }
+/** Heads-first [B·H, N, hd] s·q, k and v, and the attention probabilities p [B·H, N, N]. */
+export interface AttentionSaved { qh: Tensor; kh: Tensor; vh: Tensor; p: Tensor }
 export type LinearInputs = readonly [x: Tensor, weight: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
 export type CompareOp = Extract<BinaryOp, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'>;
 
@@ -51,6 +55,8 @@ export interface Primitives {
   linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'binary'>;
   softmax: Row<In1, { log: boolean }, undefined, 'softmax' | 'softmaxBackward'>;
   layerNorm: Row<LayerNormInputs, LayerNormAttrs, LayerNormSaved, 'layerNorm' | 'layerNormBackward'>;
+  /** fused multi-head self-attention (ops/attention.ts) */
+  attention: Row<readonly [q: Tensor, k: Tensor, v: Tensor], AttentionAttrs, AttentionSaved, 'binary' | 'matmul' | 'softmax' | 'softmaxBackward' | 'copy'>;
   view: Row<In1, { layout: Layout }, undefined, never>;
   permute: Row<In1, { dims: number[] }, undefined, never>;
   expand: Row<In1, { shape: number[] }, undefined, never>;
@@ -89,6 +95,7 @@ export const PRIMITIVES: Rules<Primitive> = {
   linear: linearOp,
   softmax: softmaxOp,
   layerNorm: layerNormOp,
+  attention: attentionOp,
   view: viewOp,
   permute: permuteOp,
   expand: expandOp,

@@ -1,6 +1,6 @@
 // Multi-head self-attention as timm's Attention: a qkv projection [3D, D] (parameter layout as timm),
-// heads split as [B, H, N, hd], softmax(q kᵀ / √hd) v, heads merged, then proj.
-import type { Tensor } from '../../engine/index.js';
+// softmax(q kᵀ / √hd) v per head (one fused op), heads merged, then proj.
+import { attention, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
 import { checkPositiveInt, checkProbability, type InitOptions } from './init.js';
@@ -42,15 +42,21 @@ export class Attention extends Module {
     const { weight, bias } = this.qkv;
     // q, k, v each from their third of the qkv weight (views): the same math as timm's single [3D, D]
     // product, but the backward needs no full-size zeros for selecting q, k and v out of one tensor
-    const heads = (t: number): Tensor => linear(x, weight.narrow(0, t * d, d), bias ? bias.narrow(0, t * d, d) : null)
-      .reshape(b, n, h, hd).permute(0, 2, 1, 3); // [B, H, N, hd]
-    // scaling q (N·hd values) rather than the scores (N·N) is timm's order and the cheaper one
-    const q = heads(0).mul(hd ** -0.5);
-    const k = heads(1);
-    const v = heads(2);
-    const attn = this.attnDrop.forward(q.matmul(k.mT).softmax(-1));
-    // [B, H, N, hd] → [B, N, H, hd] → [B·N, D] rows for the projection
-    const merged = attn.matmul(v).transpose(1, 2).reshape(b * n, d);
-    return this.projDrop.forward(this.proj.forward(merged).reshape(b, n, d));
+    const third = (t: number): Tensor => linear(x, weight.narrow(0, t * d, d), bias ? bias.narrow(0, t * d, d) : null);
+    const [q, k, v] = [third(0), third(1), third(2)];
+    // dropout on the probabilities needs the composed path; otherwise one fused op (engine/ops/attention.ts)
+    const merged = this.attnDrop.p > 0 && this.attnDrop.training
+      ? attentionWithDropout(q, k, v, h, hd ** -0.5, (p) => this.attnDrop.forward(p))
+      : attention(q, k, v, h, hd ** -0.5);
+    return this.projDrop.forward(this.proj.forward(merged));
   }
+}
+
+/** softmax(q kᵀ · scale) with `drop` applied to the probabilities, then · v, heads merged: [B, N, D]. */
+function attentionWithDropout(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number, drop: (p: Tensor) => Tensor): Tensor {
+  const [b, n, d] = q.shape;
+  const split = (t: Tensor): Tensor => t.reshape(b, n, heads, d / heads).permute(0, 2, 1, 3); // [B, H, N, hd]
+  // scaling q (N·hd values) rather than the scores (N·N) is timm's order and the cheaper one
+  const attn = drop(split(q).mul(scale).matmul(split(k).mT).softmax(-1));
+  return attn.matmul(split(v)).transpose(1, 2).reshape(b, n, d);
 }
