@@ -74,7 +74,7 @@ export class VisionTransformer extends Module {
     // Own parameters first, then children: timm's named_parameters() order.
     this.clsToken = pool === 'cls' ? this.registerParameter('cls_token', truncNormalInit([1, 1, d], init)) : null;
     this.posEmbed = this.registerParameter('pos_embed', truncNormalInit([1, numTokens(this.config), d], init));
-    this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({ ...this.config, ...init }));
+    this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({ imgSize: this.config.imgSize, patchSize: this.config.patchSize, inChans: this.config.inChans, embedDim: d, ...init }));
     this.posDrop = this.registerModule('pos_drop', new Dropout(dropRate ?? 0, generator));
     const rates = dropPathRates(this.config);
     const hiddenDim = Math.floor(d * mlpRatio);

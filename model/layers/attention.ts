@@ -3,7 +3,7 @@
 import { attention, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
-import { checkPositiveInt, checkProbability, type InitOptions } from './init.js';
+import { checkLayerOptions, checkPositiveInt, checkProbability, initOf, type InitOptions } from './init.js';
 import { Linear, linear } from './linear.js';
 
 export interface AttentionOptions extends InitOptions {
@@ -24,12 +24,13 @@ export class Attention extends Module {
 
   constructor(readonly dim: number, options: AttentionOptions) {
     super();
+    checkLayerOptions('Attention', options, ['numHeads', 'qkvBias', 'attnDrop', 'projDrop']);
     this.numHeads = checkPositiveInt('Attention', 'numHeads', options.numHeads);
     checkPositiveInt('Attention', 'dim', dim);
     if (dim % this.numHeads !== 0) throw new Error(`Attention: dim ${dim} must be divisible by numHeads ${this.numHeads}`);
-    this.qkv = this.registerModule('qkv', new Linear(dim, 3 * dim, { ...options, bias: options.qkvBias ?? true }));
+    this.qkv = this.registerModule('qkv', new Linear(dim, 3 * dim, { ...initOf(options), bias: options.qkvBias ?? true }));
     this.attnDrop = this.registerModule('attn_drop', new Dropout(checkProbability('Attention', 'attnDrop', options.attnDrop ?? 0), options.generator));
-    this.proj = this.registerModule('proj', new Linear(dim, dim, options));
+    this.proj = this.registerModule('proj', new Linear(dim, dim, initOf(options)));
     this.projDrop = this.registerModule('proj_drop', new Dropout(checkProbability('Attention', 'projDrop', options.projDrop ?? 0), options.generator));
   }
 

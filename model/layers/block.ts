@@ -6,7 +6,7 @@ import { Module } from '../module.js';
 import type { ActivationModule } from './activation.js';
 import { Attention } from './attention.js';
 import { DropPath } from './dropout.js';
-import { checkProbability, type InitOptions } from './init.js';
+import { checkLayerOptions, checkProbability, type InitOptions } from './init.js';
 import { LayerNorm } from './layernorm.js';
 import { Mlp } from './mlp.js';
 
@@ -38,6 +38,7 @@ export class Block extends Module {
 
   constructor(readonly dim: number, options: BlockOptions) {
     super();
+    checkLayerOptions('Block', options, ['numHeads', 'mlpRatio', 'qkvBias', 'eps', 'dropPath', 'dropRate', 'attnDrop', 'mlp']);
     const eps = options.eps ?? 1e-6;
     const dropPathRate = checkProbability('Block', 'dropPath', options.dropPath ?? 0);
     this.dropRate = checkProbability('Block', 'dropRate', options.dropRate ?? 0);

@@ -1,11 +1,21 @@
 // Initialisers shared by the layers, as timm's ViT: trunc-normal(std .02) weights, zero biases,
 // LayerNorm gain 1 and shift 0. Every draw goes through an explicit Generator, so a seed fixes a model.
-import { defaultGenerator, full, truncNormal, type DType, type Generator, type Tensor } from '../../engine/index.js';
+import { checkOptions, defaultGenerator, full, truncNormal, type DType, type Generator, type Tensor } from '../../engine/index.js';
 
 /** What every layer constructor accepts: the dtype of its parameters and the generator they are drawn from. */
 export interface InitOptions {
   dtype?: DType;
   generator?: Generator;
+}
+
+/** Rejects option keys a layer does not know (a misspelt key would otherwise be ignored silently). */
+export function checkLayerOptions(layer: string, options: object | undefined, keys: readonly string[]): void {
+  checkOptions(layer, options, ['dtype', 'generator', ...keys]);
+}
+
+/** Only the init options, for a child layer that takes no others. */
+export function initOf(options: InitOptions): InitOptions {
+  return { dtype: options.dtype, generator: options.generator };
 }
 
 /** timm's trunc_normal_(std=.02): normal(0, std) redrawn outside the absolute bounds [−2, 2]. */

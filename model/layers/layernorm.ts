@@ -1,7 +1,7 @@
 // LayerNorm over the last dimension, with a learned gain (weight) and shift (bias), on the fused op.
 import { F, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
-import { checkPositiveInt, constantInit, type InitOptions } from './init.js';
+import { checkLayerOptions, checkPositiveInt, constantInit, type InitOptions } from './init.js';
 
 export interface LayerNormOptions extends InitOptions {
   /** Added to the variance; torch's default 1e-5 (timm's ViT passes 1e-6). */
@@ -15,6 +15,7 @@ export class LayerNorm extends Module {
 
   constructor(readonly dim: number, options: LayerNormOptions = {}) {
     super();
+    checkLayerOptions('LayerNorm', options, ['eps']);
     checkPositiveInt('LayerNorm', 'dim', dim);
     this.eps = options.eps ?? 1e-5;
     if (!(this.eps >= 0)) throw new Error(`LayerNorm: eps must be non-negative, got ${this.eps}`);

@@ -1,7 +1,7 @@
 // Linear: y = x Wᵀ + b with W stored [out, in] as torch.nn.Linear.
 import { F, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
-import { checkPositiveInt, constantInit, truncNormalInit, type InitOptions } from './init.js';
+import { checkLayerOptions, checkPositiveInt, constantInit, truncNormalInit, type InitOptions } from './init.js';
 
 /** y = x Wᵀ + b for x of any rank ≥ 1: the engine's fused F.linear (leading dims fold into rows). */
 export const linear = (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor => F.linear(x, weight, bias);
@@ -18,6 +18,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkLayerOptions('Linear', options, ['bias', 'std']);
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
     this.weight = this.registerParameter('weight', truncNormalInit([outFeatures, inFeatures], options));

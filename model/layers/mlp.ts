@@ -3,7 +3,7 @@ import type { Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { GELU, type ActivationModule } from './activation.js';
 import { Dropout } from './dropout.js';
-import { checkPositiveInt, checkProbability, type InitOptions } from './init.js';
+import { checkLayerOptions, checkPositiveInt, checkProbability, initOf, type InitOptions } from './init.js';
 import { Linear } from './linear.js';
 
 export interface MlpOptions extends InitOptions {
@@ -23,11 +23,12 @@ export class Mlp extends Module {
 
   constructor(readonly inFeatures: number, readonly hiddenFeatures: number, options: MlpOptions = {}) {
     super();
+    checkLayerOptions('Mlp', options, ['outFeatures', 'dropRate', 'bias', 'act']);
     checkPositiveInt('Mlp', 'hiddenFeatures', hiddenFeatures);
     const dropRate = checkProbability('Mlp', 'dropRate', options.dropRate ?? 0);
-    this.fc1 = this.registerModule('fc1', new Linear(inFeatures, hiddenFeatures, options));
+    this.fc1 = this.registerModule('fc1', new Linear(inFeatures, hiddenFeatures, { ...initOf(options), bias: options.bias }));
     this.activation = this.registerModule('act', options.act ?? new GELU());
-    this.fc2 = this.registerModule('fc2', new Linear(hiddenFeatures, options.outFeatures ?? inFeatures, options));
+    this.fc2 = this.registerModule('fc2', new Linear(hiddenFeatures, options.outFeatures ?? inFeatures, { ...initOf(options), bias: options.bias }));
     this.drop = this.registerModule('drop', new Dropout(dropRate, options.generator));
   }
 

@@ -2,7 +2,7 @@
 // Non-overlapping patches make the conv a plain linear map of each flattened [C, P, P] patch.
 import type { Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
-import { checkPositiveInt, constantInit, truncNormalInit, type InitOptions } from './init.js';
+import { checkLayerOptions, checkPositiveInt, constantInit, truncNormalInit, type InitOptions } from './init.js';
 import { linear } from './linear.js';
 
 export interface PatchEmbedOptions extends InitOptions {
@@ -19,6 +19,7 @@ export class PatchEmbed extends Module {
 
   constructor(readonly options: PatchEmbedOptions) {
     super();
+    checkLayerOptions('PatchEmbed', options, ['imgSize', 'patchSize', 'inChans', 'embedDim']);
     const { imgSize, patchSize } = options;
     checkPositiveInt('PatchEmbed', 'imgSize', imgSize);
     checkPositiveInt('PatchEmbed', 'patchSize', patchSize);
