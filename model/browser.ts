@@ -1,5 +1,5 @@
-// The model package in a browser (package.json's "browser" condition): everything in index.ts but what needs
-// Node's file system (file loaders of datasets, safetensors and state dicts, the trainer with its checkpoints and logs).
+// The model package in a browser (package.json's "browser" condition), and the part of index.ts that needs no
+// file system (index.ts adds the file loaders of datasets, safetensors and state dicts, and the trainer).
 // Safetensors parse and serialize bytes, so a file fetched over HTTP loads here.
 export { Module, ModuleList, Identity, type StateDict, type StateDictLike, type LoadStateDictResult } from './module.js';
 export * from './layers/index.js';
