@@ -102,13 +102,14 @@ export async function runAsync<R>(op: Op<R>): Promise<R> {
 /**
  * gpu.js returns a Float32Array for 1-D output, and arrays of rows (and of planes) otherwise, often
  * views of one buffer it reuses on the next call; we copy them, row-major, into a fresh array.
+ * `padded`: a read-back texture may hold more floats than the tensor; the first `size` are its values.
  */
-function flatten(result: unknown, size: number): Float32Array {
+export function flatten(result: unknown, size: number, padded = false): Float32Array {
   const out = new Float32Array(size);
   let offset = 0;
   const walk = (node: unknown): void => {
     if (node instanceof Float32Array) {
-      out.set(node, offset);
+      out.set(padded ? node.subarray(0, Math.max(0, Math.min(node.length, size - offset))) : node, offset);
       offset += node.length;
     } else if (Array.isArray(node)) {
       for (const child of node) walk(child);
@@ -117,7 +118,7 @@ function flatten(result: unknown, size: number): Float32Array {
     }
   };
   walk(result);
-  if (offset !== size) throw new RangeError(`gpu.js kernel: expected ${size} floats, got ${offset}`);
+  if (padded ? offset < size : offset !== size) throw new RangeError(`gpu.js kernel: expected ${size} floats, got ${offset}`);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // the host array is stale until someone reads it (download). Kernels take the buffer, not the host copy,
 // so a training step moves no data back to the host between its first kernel and the loss read.
 import type { TypedArray } from '../../dtype.js';
+import { flatten } from './cache.js';
 
 /** A gpu.js pipeline result: a GPU buffer that the next kernel takes as an argument, read back on demand. */
 export interface BufferHandle {
@@ -104,7 +105,7 @@ export class ResidentStore {
     const e = this.take(a);
     if (!e) return;
     this.stats.hostReads++;
-    const values = flatten(await e.box.handle.toArray(), e.array.length);
+    const values = flatten(await e.box.handle.toArray(), e.array.length, true);
     e.array.set(values);
     e.box.handle.delete();
   }
@@ -133,21 +134,3 @@ export class ResidentStore {
   }
 }
 
-/** gpu.js reads back 1-D output as a Float32Array and 2-D/3-D as nested rows; copied row-major. */
-export function flatten(result: unknown, size: number): Float32Array {
-  const out = new Float32Array(size);
-  let offset = 0;
-  const walk = (node: unknown): void => {
-    if (node instanceof Float32Array) {
-      out.set(node.subarray(0, Math.min(node.length, size - offset)), offset);
-      offset += node.length;
-    } else if (Array.isArray(node)) {
-      for (const child of node) walk(child);
-    } else {
-      throw new TypeError(`gpu.js kernel: expected Float32Array rows, got ${Object.prototype.toString.call(node)}`);
-    }
-  };
-  walk(result);
-  if (offset < size) throw new RangeError(`gpu.js kernel: expected ${size} floats, got ${offset}`);
-  return out;
-}
