@@ -5,7 +5,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setBackend, type GpuMode } from '../engine/index.js';
+import { setBackend, setNumThreads, type GpuMode } from '../engine/index.js';
 import { runPipeline } from './pipeline.js';
 import { MODELS, PRESETS, type DatasetName, type ModelName, type Preset, type PresetName } from './presets.js';
 import type { DataSource } from './data.js';
@@ -29,6 +29,8 @@ export const MAX_DEPTH = 100;
 export const MAX_BUDGET = 1_000_000;
 /** Seeds are 31-bit: every stage's generator is seeded with seed·1000 + a hash of its name. */
 export const MAX_SEED = 2 ** 31 - 1;
+/** More threads than this only adds contention on any machine this runs on. */
+export const MAX_THREADS = 256;
 
 export const HELP = `tleg: run the TLEG experiment (Transformer as Linear Expansion of learnGene, AAAI 2024)
 
@@ -55,6 +57,7 @@ Usage: tleg [options]            (npm start -- [options])
   --budget N         fine-tuning steps per descendant (at most ${MAX_BUDGET}); or Nep for N epochs of the training subset (e.g. 1ep)
   --seed N           integer seed of data order and every initialisation, 0 to ${MAX_SEED} (default 0)
   --backend NAME     cpu | gpujs (default cpu)
+  --threads N        cpu backend threads, 1 to ${MAX_THREADS} (default: every core; 1 per run when several runs share a machine)
   --out DIR          run directory (default runs/<preset>-<dataset>-seed<seed>; for an IDX file
                      <dataset> is idx-<file name>-<hash of the paths>)
   --downstream NAME  mnist | fashion-mnist | synthetic: fine-tune descendants and baselines there (fresh head);
@@ -71,12 +74,14 @@ export interface CliOptions {
   seed: number;
   out: string;
   backend: 'cpu' | 'gpujs';
+  /** cpu backend threads (torch.set_num_threads); undefined: every core. */
+  threads?: number;
   teacherFile?: string;
   quiet: boolean;
   downstream?: { data: DataSource; size?: number };
 }
 
-const STRING_FLAGS = ['preset', 'dataset', 'labels', 'model', 'depths', 'budget', 'seed', 'backend', 'out', 'teacher', 'downstream', 'downstream-size'];
+const STRING_FLAGS = ['preset', 'dataset', 'labels', 'model', 'depths', 'budget', 'seed', 'backend', 'threads', 'out', 'teacher', 'downstream', 'downstream-size'];
 /** At most the bundled sets' 60,000 training images. */
 export const MAX_DOWNSTREAM_SIZE = 60_000;
 
@@ -148,6 +153,9 @@ export function parseCli(argv: string[]): CliOptions | null {
   const seed = integerFlag('--seed', str('seed') ?? '0', 0, MAX_SEED);
   const backend = str('backend') ?? 'cpu';
   if (backend !== 'cpu' && backend !== 'gpujs') fail(`--backend: expected cpu or gpujs, got ${JSON.stringify(backend)}`);
+  const threadsFlag = str('threads');
+  const threads = threadsFlag === undefined ? undefined : integerFlag('--threads', threadsFlag, 1, MAX_THREADS);
+  if (threads !== undefined && backend !== 'cpu') fail(`--threads sets the cpu backend's threads; --backend ${backend} does not use them`);
   const teacherFile = str('teacher');
   if (teacherFile !== undefined) inputFile('--teacher', teacherFile, 'a timm-named ViT safetensors file');
   let downstream: CliOptions['downstream'];
@@ -161,7 +169,7 @@ export function parseCli(argv: string[]): CliOptions | null {
   const downName = downstream ? `-to-${downstream.data.kind}${downstream.size === undefined ? '' : `-${downstream.size}`}` : '';
   const out = str('out') ?? `runs/${preset.name}-${data.kind === 'idx' ? idxRunName(data.images, data.labels) : data.kind}${downName}-seed${seed}`;
   if (out.trim() === '') fail(`--out: expected a directory for the run, got ${JSON.stringify(out)}`);
-  return { preset, data, seed, out, backend, teacherFile, quiet: values.quiet === true, ...(downstream ? { downstream } : {}) };
+  return { preset, data, seed, out, backend, ...(threads === undefined ? {} : { threads }), teacherFile, quiet: values.quiet === true, ...(downstream ? { downstream } : {}) };
 }
 
 /** gpujs picks webgpu when an adapter answers, else webasm; GPUJS_MODE=webasm|webgpu|cpu forces one. */
@@ -184,6 +192,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await selectBackend(options.backend);
+    if (options.threads !== undefined) setNumThreads(options.threads);
     await runPipeline({ preset: options.preset, data: options.data, seed: options.seed, out: options.out, teacherFile: options.teacherFile, log: !options.quiet, downstream: options.downstream });
     return 0;
   } catch (e) {

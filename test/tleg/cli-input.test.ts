@@ -58,6 +58,8 @@ const REFUSALS: Array<[string, string[], RegExp]> = [
   ['--depths=-2', ['--depths=-2'], /--depths: expected an integer from 1 to 100, got "-2"/],
   ['--budget -5', ['--budget', '-5'], /--budget: expected an integer from 1 to 1000000, got "-5"/],
   ['--seed -1', ['--seed', '-1'], /--seed: expected an integer from 0 to 2147483647, got "-1"/],
+  ['--threads 0', ['--threads', '0'], /--threads: expected an integer from 1 to 256, got "0"/],
+  ['--threads with gpujs', ['--threads', '2', '--backend', 'gpujs'], /--threads sets the cpu backend's threads; --backend gpujs does not use them/],
   ['--depths 1000000 (capped)', ['--depths', '1000000'], /--depths: expected an integer from 1 to 100, got "1000000"/],
   ['--budget too large', ['--budget', '99999999999999999999'], /--budget: expected an integer from 1 to 1000000/],
   ['--preset toString', ['--preset', 'toString'], /--preset: expected one of tiny, quick, full, got "toString"/],
@@ -138,6 +140,8 @@ test('the default run directory of an IDX data set names the file and a hash of 
     assert.notEqual(out('a', 'b'), out('a'), 'other labels, other directory');
     assert.equal(out('a'), out('a'), 'the same set, the same directory (a rerun resumes)');
     assert.equal(parseCli(['--preset', 'tiny'])!.out, 'runs/tiny-synthetic-seed0');
+    assert.equal(parseCli(['--preset', 'tiny', '--threads', '1'])!.threads, 1);
+    assert.equal(parseCli(['--preset', 'tiny'])!.threads, undefined);
   });
 });
 
