@@ -147,4 +147,20 @@ export const REFERENCE_VIT = {
   weightDecay: 0.05,
   /** timm's ViT layernorm eps. */
   eps: 1e-6,
+  /** The class token's output feeds the head. */
+  pool: 'cls',
 } as const;
+
+/** The TLEG pipeline's own model (tleg/presets.ts MODELS['tleg-small']) at the Aux-Net's depth: 7×7 patches (16 tokens), MLP 2, average pooling. */
+export const TLEG_SMALL_VIT = {
+  ...REFERENCE_VIT,
+  patchSize: 7,
+  mlpRatio: 2,
+  /** timm's global_pool='avg': the mean of the patch tokens (class token left out), after the final norm. */
+  pool: 'avg',
+} as const;
+
+export type VitSpec = typeof REFERENCE_VIT | typeof TLEG_SMALL_VIT;
+
+/** Thrown by a backend's prepare for a case it does not implement: the row reads "skipped" with the reason. */
+export class NotImplementedCase extends Error {}

@@ -7,7 +7,7 @@
 // preallocated saved values, since a public-API backward would also time the forward.
 import { F, getDevice, initGpujs, randn, scope, setNumThreads, sync, type DeviceName, type GpuMode, type Tensor } from '../engine/index.js';
 import { availableParallelism } from 'node:os';
-import { matmulOperands, type BenchBackend, type CaseHead, type KernelBackend, type KernelCase, type Prepared } from './cases.js';
+import { matmulOperands, NotImplementedCase, type BenchBackend, type CaseHead, type KernelBackend, type KernelCase, type Prepared } from './cases.js';
 import { measure, measureReadback, seconds, TooSlowError, type MeasureOptions } from './measure.js';
 import { backendName, type BackendInfo, type Row } from './table.js';
 
@@ -152,7 +152,7 @@ async function runCase<C>(kb: BenchBackend<C>, c: C, h: CaseHead, opts: KernelRu
     if (prepared.readbackOnce) row.readbackS = await measureReadback(prepared.readbackOnce, opts.readbackSamples);
     opts.log(`  ${name}: ${(row.stats.meanS * 1e3).toPrecision(3)} ms`);
   } catch (err) {
-    row.status = err instanceof TooSlowError ? 'skipped' : 'error';
+    row.status = err instanceof TooSlowError || err instanceof NotImplementedCase ? 'skipped' : 'error';
     row.note = errorText(err);
     opts.log(`  ${name}: ${row.status}: ${row.note}`);
   } finally {

@@ -14,7 +14,7 @@ import { runNumpy } from './peers/numpy.js';
 import { runTorch, torchBackend, torchThreadCounts } from './peers/torch.js';
 import { tfjsKernelBackend } from './peers/tfjs.js';
 import { backendName, REFERENCE_BACKEND, renderMarkdown, toJson, type BackendInfo, type Family, type Row } from './table.js';
-import { VIT_CASES, vitBackends, vitHead } from './train-step.js';
+import { VIT_CASES, vitBackends, vitHead, vitSpec } from './train-step.js';
 
 const FAMILIES: Family[] = ['matmul', 'softmax', 'layernorm', 'vit'];
 
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     const reason = skipReason('pytorch', null, {});
     if (reason) { for (const t of torchThreadCounts()) note({ backend: torchBackend(t), mode: null, present: false, detail: reason }); return; }
     console.error(`pytorch: ${vit ? 'ViT' : 'kernels'}`);
-    for (const result of await runTorch(kernels, kernelHead, vit ? VIT_CASES.map(vitHead) : [], opts, repoRoot, opts.log)) record(result);
+    const vits = vit ? VIT_CASES.map((c) => ({ head: vitHead(c), torchCase: c === 'infer' ? 'infer' as const : 'train' as const, spec: vitSpec(c) })) : [];
+    for (const result of await runTorch(kernels, kernelHead, vits, opts, repoRoot, opts.log)) record(result);
   };
 
   const cases: KernelCase[] = kernelCases(args.quick).filter((c) => args.families.includes(c.family));

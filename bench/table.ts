@@ -90,8 +90,8 @@ const FAMILY_TITLES: Record<Family, string> = {
   matmul: 'Matmul (GFLOP/s = 2·batch·M·N·K / time)',
   softmax: 'Softmax over the last axis (GB/s = float32 bytes read + written once / time)',
   layernorm: 'LayerNorm over the last axis, with weight and bias (GB/s as softmax)',
-  vit: 'Reference ViT (28×28×1, patch 4, dim 64, depth 6, 4 heads, MLP 4, 10 classes), batch 64, images/s; AdamW ' +
-    '(tfjs: tf.train.adam plus decoupled weight decay)',
+  vit: 'Reference ViT (28×28×1, patch 4, dim 64, depth 6, 4 heads, MLP 4, 10 classes, class token), batch 64, images/s; AdamW ' +
+    '(tfjs: tf.train.adam plus decoupled weight decay); tleg-small: the pipeline\'s model (patch 7, MLP 2, average pooling) at depth 6',
 };
 
 function tableRow(row: Row, rows: readonly Row[]): string {

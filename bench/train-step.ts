@@ -1,30 +1,44 @@
 // The end-to-end family: one training step (forward, cross-entropy, backward, AdamW update) and one
-// inference batch of the reference ViT (cases.ts REFERENCE_VIT), reported as images per second.
+// inference batch of the reference ViT (cases.ts REFERENCE_VIT), reported as images per second. The step
+// runs twice: inside scope() and as a plain loop (model.call, no scope: what a PyTorch user writes); the
+// pipeline's own model (TLEG_SMALL_VIT) is timed as a plain-loop step too.
 //
 // Ours: model/vit.ts VisionTransformer + model/optim AdamW on each engine device. The peer: the same
 // network written in TensorFlow.js (peers/tfjs-vit.ts) on tfjs's cpu and wasm backends. Both decay every
 // parameter (no exclusion of norms and biases), with the same lr and weight decay.
 import { F, getDevice, noGrad, rand, randint, scope, setNumThreads, sync, type DeviceName, type GpuMode, type Tensor } from '../engine/index.js';
 import { availableParallelism } from 'node:os';
-import { REFERENCE_VIT as V, type BenchBackend, type CaseHead, type Prepared } from './cases.js';
+import { NotImplementedCase, REFERENCE_VIT, TLEG_SMALL_VIT, type VitSpec, type BenchBackend, type CaseHead, type Prepared } from './cases.js';
 import { activateEngineDevice, GPUJS_MODES } from './kernels.js';
 import { seconds } from './measure.js';
 import { describeTfjsBackend, ensureTfjsGradients, tf, useTfjsBackend, type TfjsBackendName } from './peers/tfjs.js';
 import { createTfjsVit, tfjsBatch } from './peers/tfjs-vit.js';
 
-export type VitCase = 'train' | 'infer';
+/** 'train': the step inside scope(); 'train-plain': the same step in a plain loop; 'tleg-train': tleg-small's step in a plain loop. */
+export type VitCase = 'train' | 'train-plain' | 'infer' | 'tleg-train';
 export type VitBackend = BenchBackend<VitCase>;
 
-export const VIT_CASES: VitCase[] = ['train', 'infer'];
+export const VIT_CASES: VitCase[] = ['train', 'train-plain', 'infer', 'tleg-train'];
+
+/** The network each case times. */
+export const vitSpec = (c: VitCase): VitSpec => (c === 'tleg-train' ? TLEG_SMALL_VIT : REFERENCE_VIT);
+
+const VIT_OPS: Record<VitCase, string> = {
+  train: 'train step (fwd+bwd+AdamW), in scope()',
+  'train-plain': 'train step (fwd+bwd+AdamW), plain loop',
+  infer: 'inference batch',
+  'tleg-train': 'train step (fwd+bwd+AdamW), plain loop',
+};
 
 export function vitHead(c: VitCase): CaseHead {
+  const v = vitSpec(c);
   return {
     family: 'vit',
     key: `vit|${c}`,
-    shape: `ViT ${V.imgSize}/${V.patchSize} d${V.embedDim}×${V.depth} b${V.batch}`,
-    op: c === 'train' ? 'train step (fwd+bwd+AdamW)' : 'inference batch',
+    shape: `${c === 'tleg-train' ? 'tleg-small' : 'ViT'} ${v.imgSize}/${v.patchSize} d${v.embedDim}×${v.depth} b${v.batch}`,
+    op: VIT_OPS[c],
     unit: 'images/s',
-    amount: V.batch,
+    amount: v.batch,
   };
 }
 
@@ -54,9 +68,10 @@ function engineVitBackend(device: DeviceName, mode: GpuMode | null, threads?: nu
 }
 
 function prepareEngineVit(pkg: ModelPackage, device: DeviceName, c: VitCase): Prepared {
+  const V = vitSpec(c);
   const model = new pkg.VisionTransformer({
     imgSize: V.imgSize, inChans: V.inChans, patchSize: V.patchSize, embedDim: V.embedDim, depth: V.depth,
-    numHeads: V.numHeads, mlpRatio: V.mlpRatio, qkvBias: true, numClasses: V.numClasses, pool: 'cls',
+    numHeads: V.numHeads, mlpRatio: V.mlpRatio, qkvBias: true, numClasses: V.numClasses, pool: V.pool,
     dropPathRate: 0, dropRate: 0, lnEps: V.eps,
   });
   if (device !== 'cpu') model.to(device);
@@ -66,14 +81,15 @@ function prepareEngineVit(pkg: ModelPackage, device: DeviceName, c: VitCase): Pr
   const async = getDevice(device).async;
   const dispose = () => { x.dispose(); labels.dispose(); for (const p of model.parameters()) p.dispose(); };
 
-  if (c === 'train') {
+  if (c !== 'infer') {
     model.train();
     const optimizer = new pkg.AdamW(model.parameters(), { lr: V.lr, weightDecay: V.weightDecay });
-    const step = () => scope(() => {
+    const plain = () => {
       optimizer.zeroGrad();
-      F.crossEntropy(model.forward(x), labels).backward();
+      F.crossEntropy(model.call(x), labels).backward();
       optimizer.step();
-    });
+    };
+    const step = c === 'train' ? () => scope(plain) : plain;
     return { run: async ? async () => { step(); await sync(); } : step, async, dispose };
   }
   model.eval();
@@ -101,6 +117,8 @@ function tfjsVitBackend(name: TfjsBackendName): VitBackend {
       const model = createTfjsVit();
       const { x, labels } = tfjsBatch();
       const dispose = () => { model.dispose(); x.dispose(); labels.dispose(); };
+      if (c === 'tleg-train') { dispose(); throw new NotImplementedCase('the tfjs peer is written for the reference ViT only'); }
+      if (c === 'train-plain') { dispose(); throw new NotImplementedCase('tf.tidy inside its step is its scope: the scoped row is its only loop'); }
       if (c === 'train') return { run: () => model.trainStep(x, labels), async: false, dispose };
       return {
         run: () => tf.tidy(() => model.forward(x)).dispose(),

@@ -37,10 +37,11 @@ interface RecordedNode extends GraphNode {
 
 /** Runs an op's forward and, when any input requires grad, links the output into the graph. */
 export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inputs: In, attrs: A): Tensor {
+  const recording = isGradEnabled() && op.backward !== notDifferentiable && inputs.some((t) => t.requiresGrad);
   const created = beginTracking();
   let result: Tensor | readonly [Tensor, S];
   try {
-    result = noGrad(() => (profiling.on ? recordOp(op.name, () => op.forward(inputs, attrs)) : op.forward(inputs, attrs)));
+    result = noGrad(() => (profiling.on ? recordOp(op.name, () => op.forward(inputs, attrs, recording)) : op.forward(inputs, attrs, recording)));
   } finally {
     endTracking(created);
   }
@@ -56,7 +57,7 @@ export function apply<A, S, In extends readonly Tensor[]>(op: Op<A, S, In>, inpu
     else t.dispose();
   }
   if (isAnomalyDetectionEnabled()) checkFinite(op.name, 'forward', out, inputs);
-  if (isGradEnabled() && op.backward !== notDifferentiable && isFloat(out.dtype) && inputs.some((t) => t.requiresGrad)) {
+  if (recording && isFloat(out.dtype)) {
     const versions = new Map<Storage, number>();
     for (const t of [...inputs, out, ...savedTensors]) versions.set(t.storage, t.storage.version);
     const node: RecordedNode = { op, inputs, attrs, saved, freed: false, owned, versions, inputFns: inputs.map((x) => x.gradFn) };

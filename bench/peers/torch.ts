@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { caseKey, REFERENCE_VIT, type CaseHead, type KernelCase } from '../cases.js';
+import { caseKey, type CaseHead, type KernelCase, type VitSpec } from '../cases.js';
 import type { MeasureOptions, Stats } from '../measure.js';
 import type { BackendInfo, Row } from '../table.js';
 import { runPython } from './numpy.js';
@@ -20,6 +20,16 @@ export const torchBackend = (threads: number): string => (threads === availableP
 
 /** The thread counts the engine's cpu rows run at (bench/kernels.ts, bench/train-step.ts). */
 export const torchThreadCounts = (): number[] => [...new Set([1, availableParallelism()])];
+
+/** A ViT row of the engine and what PyTorch runs for it. */
+export interface TorchVitRow {
+  head: CaseHead;
+  torchCase: 'train' | 'infer';
+  spec: VitSpec;
+}
+
+/** The measurement a ViT row needs in PyTorch: rows with equal keys share one. */
+const torchVitKey = (v: TorchVitRow): string => `vit|${v.torchCase}|${JSON.stringify(v.spec)}`;
 
 interface TorchReply {
   torch: string;
@@ -42,11 +52,12 @@ export function findTorchPython(repoRoot: string): { python: string } | { missin
 }
 
 /**
- * Times `cases` (and, when `vitHeads` is given, the reference ViT's training step and inference batch)
- * in PyTorch at each of torchThreadCounts(); one backend info and its rows per thread count.
+ * Times `cases` (and each ViT row: a training step or an inference batch of its network) in PyTorch at each
+ * of torchThreadCounts(); one backend info and its rows per thread count. ViT rows that time the same thing
+ * in PyTorch (the scoped and the plain-loop step: PyTorch has no scope) share one measurement.
  */
 export async function runTorch(
-  cases: readonly KernelCase[], kernelHead: (c: KernelCase) => CaseHead, vitHeads: readonly CaseHead[],
+  cases: readonly KernelCase[], kernelHead: (c: KernelCase) => CaseHead, vits: readonly TorchVitRow[],
   opts: MeasureOptions & { budgetS: number }, repoRoot: string, log: (line: string) => void,
 ): Promise<{ info: BackendInfo; rows: Row[] }[]> {
   const threads = torchThreadCounts();
@@ -56,7 +67,7 @@ export async function runTorch(
   const request = {
     threads,
     cases: cases.map((c) => ({ ...c, key: caseKey(c) })),
-    vit: vitHeads.length > 0 ? REFERENCE_VIT : null,
+    vits: Object.fromEntries(vits.map((v) => [torchVitKey(v), { case: v.torchCase, spec: v.spec }])),
     options: {
       minTime: opts.minTime, maxTime: opts.maxTime, minSamples: opts.minSamples, warmup: opts.warmup,
       slowCallS: opts.slowCallS, manualSamples: opts.manualSamples, singleCallS: opts.singleCallS, budgetS: opts.budgetS, maxWarmupS: opts.maxWarmupS,
@@ -68,7 +79,7 @@ export async function runTorch(
   } catch (err) {
     return absent(`${found.python} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const heads = [...cases.map(kernelHead), ...vitHeads];
+  const heads = [...cases.map((c) => ({ head: kernelHead(c), key: caseKey(c) })), ...vits.map((v) => ({ head: v.head, key: torchVitKey(v) }))];
   return threads.map((t) => {
     const backend = torchBackend(t);
     const info: BackendInfo = {
@@ -76,8 +87,8 @@ export async function runTorch(
       detail: `PyTorch ${reply.torch} eager on cpu, torch.set_num_threads(${t}), Python ${reply.python} via ${found.python}`,
     };
     const results = reply.results[String(t)] ?? {};
-    const rows = heads.map((head): Row => {
-      const result = results[head.key];
+    const rows = heads.map(({ head, key }): Row => {
+      const result = results[key];
       const row: Row = { ...head, backend, mode: null, status: 'ok' };
       if (!result) return { ...row, status: 'error', note: 'no result' };
       if ('error' in result) return { ...row, status: 'error', note: result.error };

@@ -1,15 +1,16 @@
 """PyTorch timings for bench/peers/torch.ts: CPU, eager, at each requested thread count (torch.set_num_threads).
 
-Reads {"threads": [1, n], "cases": [...], "vit": {...} | null, "options": {...}} as JSON on stdin (the kernel
-cases of bench/cases.ts with their "key", and the reference ViT's settings), writes
+Reads {"threads": [1, n], "cases": [...], "vits": {key: {"case": "train" | "infer", "spec": {...}}}, "options": {...}}
+as JSON on stdin (the kernel cases of bench/cases.ts with their "key", and each ViT row's network), writes
 {"torch", "python", "results": {threads: {key: stats | {"error"} | {"skipped"}}}} as JSON on stdout.
 Sampling is numpy_bench.py's (benchmark.js's rules). Kernel rows time the ATen call that autograd runs
 (softmax backward, native_layer_norm and its backward on saved mean and rstd), as the engine's rows do.
 
 The ViT is plain torch as a user (or timm's VisionTransformer) writes it: a stride-4 conv patch embedding,
-a class token and learned positions, pre-norm blocks whose attention is F.scaled_dot_product_attention
-(timm's default), exact GELU, a final norm and a linear head on the class token; torch.optim.AdamW with
-its defaults, decaying every parameter as the engine's bench does.
+a class token (with pool "cls") and learned positions, pre-norm blocks whose attention is
+F.scaled_dot_product_attention (timm's default), exact GELU, a final norm and a linear head on the class token
+(pool "cls") or on the mean of the tokens (pool "avg"); torch.optim.AdamW with its defaults, decaying every
+parameter as the engine's bench does.
 """
 import json
 import sys
@@ -77,9 +78,10 @@ class VisionTransformer(nn.Module):
     def __init__(self, v):
         super().__init__()
         D, P = v["embedDim"], v["patchSize"]
-        tokens = (v["imgSize"] // P) ** 2 + 1
+        self.pool = v["pool"]
+        tokens = (v["imgSize"] // P) ** 2 + (1 if self.pool == "cls" else 0)
         self.patch_embed = nn.Conv2d(v["inChans"], D, P, P)
-        self.cls_token = nn.Parameter(torch.randn(1, 1, D) * 0.02)
+        self.cls_token = nn.Parameter(torch.randn(1, 1, D) * 0.02) if self.pool == "cls" else None
         self.pos_embed = nn.Parameter(torch.randn(1, tokens, D) * 0.02)
         self.blocks = nn.Sequential(*[Block(D, v["numHeads"], v["mlpRatio"], v["eps"]) for _ in range(v["depth"])])
         self.norm = nn.LayerNorm(D, eps=v["eps"])
@@ -87,9 +89,10 @@ class VisionTransformer(nn.Module):
 
     def forward(self, images):
         x = self.patch_embed(images).flatten(2).transpose(1, 2)  # [B, N, D]
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
-        x = self.norm(self.blocks(x))
-        return self.head(x[:, 0])
+        if self.cls_token is not None:
+            x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1)
+        x = self.norm(self.blocks(x + self.pos_embed))
+        return self.head(x[:, 0] if self.pool == "cls" else x.mean(1))
 
 
 def vit_call(case, v):
@@ -119,8 +122,7 @@ def main():
     torch.manual_seed(0)
     jobs = [(c["key"], c["family"], lambda c=c: matmul_call(c) if c["family"] == "matmul" else row_call(c))
             for c in request["cases"]]
-    if request.get("vit"):
-        jobs += [(f"vit|{case}", "vit", lambda case=case: vit_call(case, request["vit"])) for case in ("train", "infer")]
+    jobs += [(key, "vit", lambda job=job: vit_call(job["case"], job["spec"])) for key, job in request.get("vits", {}).items()]
     results = {}
     for threads in request["threads"]:
         torch.set_num_threads(threads)

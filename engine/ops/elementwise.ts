@@ -5,7 +5,7 @@ import { broadcastShapes, expandLayout, shapeStr } from '../layout.js';
 import type { BinaryOp, UnaryOp } from '../backend/interface.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { notDifferentiable, type Op } from './op.js';
-import type { Binary, CompareOp, Rule, RuleOf, Rules, Unary } from './table.js';
+import type { Binary, CompareOp, GeluSaved, Rule, RuleOf, Rules, Unary } from './table.js';
 import { sumToShape } from './reduce.js';
 import { cast } from './movement.js';
 
@@ -60,13 +60,29 @@ export const UNARY_OPS: Rules<PublicUnary> = {
   sigmoid: unaryOp('sigmoid', (g, _x, y) => g.mul(y.mul(y.neg().add(1)))), // dσ = σ(1-σ)
   relu: unaryOp('relu', (g, x) => g.mul(unaryForward('reluGrad', x))), //  d relu = [x > 0]
   erf: unaryOp('erf', (g, x) => g.mul(unaryForward('erfGrad', x))), //     d erf = 2/√π e^{-x²}
-  // d xΦ(x) = Φ(x) + xφ(x), times g in one kernel
-  gelu: { name: 'gelu', kernels: ['unary', 'binary'], forward: ([x]) => unaryForward('gelu', x), backward: (g, { inputs: [x] }) => [binaryForward('geluBackward', g, x)] },
+  // d xΦ(x) = Φ(x) + xφ(x): computed with the forward's Φ when recorded (then g · saved), else in the backward's one kernel
+  gelu: {
+    name: 'gelu',
+    kernels: ['unary', 'binary', 'geluWithGrad'],
+    forward: ([x], _attrs, recording) => (recording && isFloat(x.dtype) ? geluWithGrad(x) : unaryForward('gelu', x)),
+    backward: (g, { inputs: [x], saved }) => [saved ? binaryForward('mul', g, saved.dgelu) : binaryForward('geluBackward', g, x)],
+  },
   geluTanh: unaryOp('geluTanh', (g, x) => g.mul(unaryForward('geluTanhGrad', x))), // see special.ts
 };
 
+/** gelu(x) and, saved for the backward, gelu'(x), from one kernel call. */
+function geluWithGrad(x: Tensor): readonly [Tensor, GeluSaved] {
+  const out = Tensor.uninit(x.layout.shape, x.dtype, x.storage.device);
+  const dgelu = Tensor.uninit(x.layout.shape, x.dtype, x.storage.device);
+  const xv = x.view_();
+  const o = out.data_, d = dgelu.data_;
+  x.storage.device.run((k) => k.geluWithGrad(xv, o, d));
+  return [out, { dgelu }];
+}
+
 export function unary(op: PublicUnary, x: Tensor): Tensor {
-  const rule: Op<undefined, undefined, readonly [Tensor]> = UNARY_OPS[op];
+  // gelu's rule saves gelu'(x); the others save nothing
+  const rule = UNARY_OPS[op] as Op<undefined, GeluSaved, readonly [Tensor]>;
   return apply(rule, [x], undefined);
 }
 

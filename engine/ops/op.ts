@@ -26,8 +26,12 @@ export type BackwardFn<A, S, In extends readonly Tensor[] = readonly Tensor[]> =
 /** `In`, the inputs: a tuple type (readonly [Tensor, Tensor]) makes the gradient count a compile-time check. */
 export interface Op<A = undefined, S = undefined, In extends readonly Tensor[] = readonly Tensor[]> {
   readonly name: string;
-  /** Computes the output from the inputs; may return [out, saved] to keep extra values for backward. */
-  forward(inputs: In, attrs: A): Tensor | readonly [Tensor, S];
+  /**
+   * Computes the output from the inputs; may return [out, saved] to keep extra values for backward. `recording`:
+   * whether autograd will record this call (grad mode on, an input requires grad), so the forward may compute
+   * what its backward needs in the same pass, or skip it.
+   */
+  forward(inputs: In, attrs: A, recording: boolean): Tensor | readonly [Tensor, S];
   readonly backward: BackwardFn<A, S, In> | typeof notDifferentiable;
 }
 

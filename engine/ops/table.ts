@@ -32,6 +32,8 @@ export interface LayerNormAttrs { cols: number; eps: number; hasWeight: boolean;
 export interface LayerNormSaved { mean: Tensor; rstd: Tensor }
 /** x, then the weight and the bias that are given, in that order. */
 export type LayerNormInputs = readonly [x: Tensor] | readonly [x: Tensor, weightOrBias: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
+/** gelu'(x), when the forward computed it (recorded calls). */
+export type GeluSaved = { dgelu: Tensor } | undefined;
 export interface AttentionAttrs { heads: number; scale: number }
 /** Heads-first [B·H, N, hd] s·q, k and v, and the attention probabilities p [B·H, N, N]. */
 export interface AttentionSaved { qh: Tensor; kh: Tensor; vh: Tensor; p: Tensor }
@@ -41,8 +43,8 @@ export type CompareOp = Extract<BinaryOp, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge
 export interface Primitives {
   neg: Unary; abs: Unary; sign: Unary; exp: Unary; log: Unary; sqrt: Unary; rsqrt: Unary; reciprocal: Unary;
   square: Unary; sin: Unary; cos: Unary; tanh: Unary; sigmoid: Unary; relu: Unary; erf: Unary; geluTanh: Unary;
-  /** the backward runs the fused binary 'geluBackward' kernel */
-  gelu: Unary<'unary' | 'binary'>;
+  /** recorded: the forward writes gelu'(x) beside gelu(x) in one pass (saved), the backward multiplies by it; else the backward runs the fused 'geluBackward' */
+  gelu: Row<In1, undefined, GeluSaved, 'unary' | 'binary' | 'geluWithGrad'>;
   add: Binary; sub: Binary; mul: Binary; div: Binary; pow: Binary; maximum: Binary; minimum: Binary;
   compare: Row<In2, { op: CompareOp }, undefined, 'binary'>;
   where: Row<readonly [cond: Tensor, a: Tensor, b: Tensor], undefined, undefined, 'where'>;
@@ -52,7 +54,7 @@ export interface Primitives {
   min: Row<In1, ReduceAttrs, undefined, 'reduce'>;
   argReduce: Row<In1, { op: 'argmax' | 'argmin'; axis: number; keepdim: boolean }, undefined, 'argReduce'>;
   matmul: Row<In2, undefined, undefined, 'matmul'>;
-  linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'binary'>;
+  linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'matmulBias'>;
   softmax: Row<In1, { log: boolean }, undefined, 'softmax' | 'softmaxBackward'>;
   layerNorm: Row<LayerNormInputs, LayerNormAttrs, LayerNormSaved, 'layerNorm' | 'layerNormBackward'>;
   /** fused multi-head self-attention (ops/attention.ts) */

@@ -57,6 +57,19 @@ forEachBackend('matmul is associative: (AB)C = A(BC) within tolerance', async (d
   }), { numRuns: 30 });
 });
 
+forEachBackend("F.linear's fused bias equals matmul then add bit for bit (the sum rounded first), threaded chunks and a bias view with an offset included", async (device) => {
+  // rows up to 600 and 64 × 192 products cross the wasm job's chunking (MC rows a chunk) and its threading threshold
+  const arb = fc.record({ rows: fc.constantFrom(1, 7, 64, 600), inF: fc.constantFrom(3, 64), outF: fc.constantFrom(5, 64, 192), offset: fc.constantFrom(0, 3) });
+  await fc.assert(fc.asyncProperty(arb, seedArb, async ({ rows, inF, outF, offset }, seed) => {
+    const x = on(device, randomTensor([rows, inF], seed), false), w = on(device, randomTensor([outF, inF], seed + 1), false);
+    // a narrowed bias, as Attention's q, k, v thirds of the qkv bias
+    const b = on(device, randomTensor([outF + offset], seed + 2), false).narrow(0, offset, outF);
+    const fused = await valuesOf(F.linear(x, w, b));
+    const composed = await valuesOf(x.matmul(w.mT).add(b));
+    assertAllClose(fused, composed, { rtol: 0, floor: 0, what: 'linear with bias vs matmul + add' });
+  }), { numRuns: 12 });
+});
+
 // ---- PyTorch fixtures ----
 
 fixtureTests('matmul');

@@ -10,10 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { gelu32BackwardF32, gelu32F32, setWasmThreads, wasmAvailable } from '../../engine/backend/cpu/wasm/index.js';
+import { gelu32BackwardF32, gelu32F32, gelu32WithGradF32, setWasmThreads, wasmAvailable } from '../../engine/backend/cpu/wasm/index.js';
 import { normalCdf64 } from '../../engine/backend/cpu/special.js';
 import { getNumThreads, noGrad, tensor, type Tensor } from '../../engine/index.js';
 import { assertAllClose, tolFor, valuesOf } from '../helpers/allclose.js';
+import { binaryForward } from '../../engine/ops/elementwise.js';
 import { seedArb, uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
@@ -92,6 +93,54 @@ test("wasm gelu32 backward equals g·(Φ(x) + xφ(x)) in float64 to 1e-6 of its 
   } finally {
     setWasmThreads(before);
   }
+});
+
+test("wasm gelu32WithGrad writes gelu32's y and gelu32Backward's gelu'(x) (grad 1) bit for bit, at every size, on one and two threads", { skip }, () => {
+  const before = getNumThreads();
+  const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  try {
+    for (const threads of [1, 2]) {
+      setWasmThreads(threads);
+      SIZES.forEach((n, i) => {
+        const x = inputs(n, 17 * i + threads), ones = new Float32Array(n).fill(1);
+        const y = new Float32Array(n + 1).fill(12345), d = new Float32Array(n + 1).fill(12345);
+        gelu32WithGradF32(x.subarray(0, n), y.subarray(0, n), d.subarray(0, n));
+        const yRef = new Float32Array(n), dRef = new Float32Array(n);
+        gelu32F32(x, yRef);
+        gelu32BackwardF32(ones, x, dRef);
+        assert.deepEqual(bits(y.subarray(0, n)), bits(yRef), `gelu32WithGrad y differs from gelu32 at n = ${n}`);
+        assert.deepEqual(bits(d.subarray(0, n)), bits(dRef), `gelu32WithGrad d differs from gelu32Backward(1, x) at n = ${n}`);
+        for (let j = 0; j < n; j++) checkBackward(1, x[j], d[j]);
+        assert.equal(y[n], 12345, 'gelu32WithGrad wrote past the end of y');
+        assert.equal(d[n], 12345, 'gelu32WithGrad wrote past the end of d');
+      });
+    }
+  } finally {
+    setWasmThreads(before);
+  }
+});
+
+test("gelu's gradient from the saved gelu'(x) (recorded forward) equals the backward's recomputation: bit for bit on the f32x4 path, to float32 rounding on the TypeScript one", { skip }, async () => {
+  const gradients = (x: Tensor, g: Tensor) => {
+    const y = x.gelu();
+    assert.ok(y.gradFn !== null, 'gelu of a tensor that requires grad is recorded');
+    y.backward(g);
+    // g · gelu'(x) from the fused backward kernel, nothing saved
+    return { y, saved: x.grad!, recomputed: noGrad(() => binaryForward('geluBackward', g, x.detach())), unrecorded: noGrad(() => x.detach().gelu()) };
+  };
+  // sizes around the wasm threshold (4096 elements): the TypeScript path rounds gelu'(x) to float32 before the product
+  const shapeArb = fc.tuple(fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 64, 129, 257));
+  await fc.assert(fc.asyncProperty(shapeArb, seedArb, async (shape, seed) => {
+    const n = shape[0] * shape[1];
+    const r = gradients(tensor(uniformF32(n, seed + 1, 6), { shape, requiresGrad: true }), tensor(uniformF32(n, seed + 2, 1), { shape }));
+    assertAllClose(await valuesOf(r.saved), await valuesOf(r.recomputed), { ...tolFor('float32'), what: 'gelu gradient, saved vs recomputed' });
+    assert.deepEqual(await valuesOf(r.y), await valuesOf(r.unrecorded), 'the recorded forward differs from the unrecorded one');
+  }), { numRuns: 20 });
+  // on the f32x4 path both are g · (the same float32 gelu'(x)), rounded once
+  const n = 70001;
+  const r = gradients(tensor(inputs(n, 5), { shape: [n], requiresGrad: true }), tensor(uniformF32(n, 6, 2), { shape: [n] }));
+  assert.deepEqual(await valuesOf(r.saved), await valuesOf(r.recomputed), 'f32x4 path: the saved-derivative gradient differs from the recomputed one');
+  assert.deepEqual(await valuesOf(r.y), await valuesOf(r.unrecorded), 'f32x4 path: the recorded forward differs from the unrecorded one');
 });
 
 // ½x(1 + erf(x/√2)): gelu from primitives, the composed reference of the fused op and its backward

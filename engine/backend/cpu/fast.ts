@@ -3,7 +3,7 @@
 import type { TypedArray } from '../../dtype.js';
 import { envVar } from '../../host.js';
 import {
-  gelu32BackwardF32, gelu32F32, layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, unaryF32, WASM_UNARY,
+  gelu32BackwardF32, gelu32F32, gelu32WithGradF32, layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, unaryF32, WASM_UNARY,
   wasmAvailable, type WasmUnaryOp,
 } from './wasm/index.js';
 import type { BinaryOp, SyncKernels, UnaryOp, View } from '../interface.js';
@@ -54,6 +54,25 @@ export function unaryFast(op: UnaryOp, x: View, out: TypedArray): boolean {
   // gelu: the f32x4 kernel (gelu32-kernel.ts), 2–4× the f64x2 one and as accurate to 1e-6 over float32's normal range
   if (op === 'gelu') gelu32F32(xs, out);
   else unaryF32(op as WasmUnaryOp, xs, out);
+  return true;
+}
+
+/** gelu and its derivative in one f32x4 pass (gelu32-kernel.ts); false: the caller runs the two unary kernels. */
+export function geluWithGradFast(x: View, out: TypedArray, grad: TypedArray): boolean {
+  if (!enabled || !(out instanceof Float32Array) || !(grad instanceof Float32Array)) return false;
+  const xs = f32Span(x);
+  if (!xs || !wasmAvailable()) return false;
+  gelu32WithGradF32(xs, out, grad);
+  return true;
+}
+
+/** a @ b + bias in one wasm job (the bias added to each chunk of rows while it is in cache); false: the caller runs matmul then add. */
+export function matmulBiasFast(a: View, b: View, bias: View, out: TypedArray, M: number, N: number, K: number): boolean {
+  if (!enabled || !isF32(a.data, b.data, out) || !(bias.data instanceof Float32Array) || bias.layout.strides[0] !== 1 || !wasmAvailable()) return false;
+  const [, asr, asc] = a.layout.strides;
+  const [, bsr, bsc] = b.layout.strides;
+  const bs = bias.data.subarray(bias.layout.offset, bias.layout.offset + N);
+  matmulF32(a.data as Float32Array, a.layout.offset, 0, asr, asc, b.data as Float32Array, b.layout.offset, 0, bsr, bsc, out as Float32Array, 0, 1, M, N, K, bs);
   return true;
 }
 

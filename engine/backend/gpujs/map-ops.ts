@@ -55,6 +55,8 @@ export const UNARY_BODIES: Partial<Record<UnaryOp, Body>> = {
   reluGrad: ['return v0 > 0 ? 1 : 0;'],
   // gelu(x) = x Φ(x)
   gelu: [...normalCdf('v0', 'cdf'), 'return v0 * cdf;'],
+  // gelu'(x), saved by a recorded gelu for its backward
+  geluGrad: [...geluGrad('v0', 'gg'), 'return gg;'],
   // gelu_tanh(x) = ½ x (1 + tanh u) = x s, s = σ(2u) = 1 / (1 + e^{−2u}), u = k (x + c x³): no 1 + tanh u to cancel
   geluTanh: [...tanhSigmoid('v0'), 'return v0 * s;'],
   // d/dx ½x(1+tanh u) = ½(1+tanh u) + ½x(1−tanh²u) u' = s + 2x s(1−s) k (1 + 3c x²)

@@ -101,7 +101,7 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
   const readable = (...arrays: (TypedArray | null)[]) => arrays.every((a) => a === null || (a instanceof Float32Array && a.length <= LIMIT && store.usable(a)));
   const operand = (a: TypedArray) => store.operand(a as Float32Array);
 
-  return {
+  const kernels: AsyncKernels = {
     ...fb,
     copy: async (src, dst) => {
       const whole = isContiguous(dst.layout) && dst.layout.offset === 0 && numel(dst.layout.shape) === dst.data.length;
@@ -122,6 +122,17 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
       const gen = body && deviceOut(out) && readable(x.data) ? mapSource(x.layout.shape, [x.layout], body) : null;
       if (!gen) return fb.unary(op, x, out);
       store.adopt(out, await generated(gen, [operand(x.data)]));
+    },
+    // the product, then the bias as a broadcast add on the device
+    matmulBias: async (a, b, bias, out, M, N, K) => {
+      await kernels.matmul(a, b, out, 1, M, N, K);
+      await kernels.binary('add', { data: out, layout: { shape: [M, N], strides: [N, 1], offset: 0 } },
+        { data: bias.data, layout: { shape: [M, N], strides: [0, bias.layout.strides[0]], offset: bias.layout.offset } }, out);
+    },
+    // two map kernels (gpu.js returns one array per kernel here)
+    geluWithGrad: async (x, out, grad) => {
+      await kernels.unary('gelu', x, out);
+      await kernels.unary('geluGrad', x, grad);
     },
     binary: async (op, a, b, out) => {
       const body = BINARY_BODIES[op];
@@ -223,6 +234,7 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
       if (db) store.adopt(db, await launch('layerNormDb', layerNormDbKernel, [cols], [gi], { rows, cols }));
     },
   };
+  return kernels;
 }
 
 /** An int32 index array (checked on the host, where it lives) as float values for a kernel; null: fall back. */

@@ -11,8 +11,8 @@ export const WASM_UNARY = ['exp', 'log', 'tanh', 'sigmoid', 'erf', 'erfGrad', 'g
 export type WasmUnaryOp = (typeof WASM_UNARY)[number];
 /** op id of the fused gelu backward, grad · gelu'(x) */
 export const GELU_BACKWARD = WASM_UNARY.length;
-/** op ids of the f32x4 gelu and its backward (gelu32-kernel.ts) */
-export const GELU32 = GELU_BACKWARD + 1, GELU32_BACKWARD = GELU_BACKWARD + 2;
+/** op ids of the f32x4 gelu, its backward, and both at once (gelu32-kernel.ts; the last writes d at ewIn1) */
+export const GELU32 = GELU_BACKWARD + 1, GELU32_BACKWARD = GELU_BACKWARD + 2, GELU32_WITH_GRAD = GELU_BACKWARD + 3;
 
 const BODIES: Record<WasmUnaryOp, (c: M.Ctx, x: number) => void> = {
   exp: M.exp,
@@ -66,5 +66,6 @@ export function runElementwiseChunk(ex: Exports, c: Int32Array, chunk: number): 
   if (op === GELU_BACKWARD) ex.geluBackward(c[Ctl.ewIn0] + off, c[Ctl.ewIn1] + off, c[Ctl.ewOut] + off, len);
   else if (op === GELU32) ex.gelu32(c[Ctl.ewIn0] + off, c[Ctl.ewOut] + off, len);
   else if (op === GELU32_BACKWARD) ex.gelu32Backward(c[Ctl.ewIn0] + off, c[Ctl.ewIn1] + off, c[Ctl.ewOut] + off, len);
+  else if (op === GELU32_WITH_GRAD) ex.gelu32WithGrad(c[Ctl.ewIn0] + off, c[Ctl.ewOut] + off, c[Ctl.ewIn1] + off, len);
   else ex.unary[op](c[Ctl.ewIn0] + off, c[Ctl.ewOut] + off, len);
 }

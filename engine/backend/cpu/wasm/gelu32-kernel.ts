@@ -1,6 +1,6 @@
 // GELU and its backward on f32x4, four elements a step: the kernels the cpu backend runs for x.gelu() on
-// large float32 tensors. The f64x2 kernels in elementwise-kernel.ts (half a float32 ulp) stay as the float64
-// reference these are tested against (test/engine/wasm-gelu32.test.ts, 1e-6 relative, tails included).
+// large float32 tensors, and both at once when autograd will need the derivative. The f64x2 kernels in
+// elementwise-kernel.ts (half a float32 ulp) stay as the float64 reference these are tested against (test/engine/wasm-gelu32.test.ts, 1e-6 relative, tails included).
 //
 //   Φ(x) = ½ erfc(|x|/√2) for x < 0, 1 − ½ erfc(|x|/√2) otherwise;   gelu(x) = x Φ(x)
 //   erfc(z) = t · exp(−z² + P(t)), t = 1/(1 + z/2)   (Numerical Recipes' erfcc, 1.2e-7 relative for all z ≥ 0)
@@ -84,12 +84,17 @@ function expShifted(c: Ctx, hi: number, d: number): void {
   k.f32x4Mul();
 }
 
-/** Emits one f32x4 step at byte offset `off` from the pointers in params 0..nIn: reads x (and g), writes out. */
-function geluStep(c: Ctx, backward: boolean, off: number): void {
+/** 'forward': y = gelu(x); 'backward': y = g · gelu'(x); 'withGrad': y = gelu(x) and d = gelu'(x) from one erfc. */
+type Mode = 'forward' | 'backward' | 'withGrad';
+/** Pointer params of each mode, in order (then n). */
+const POINTERS: Record<Mode, readonly string[]> = { forward: ['x', 'y'], backward: ['g', 'x', 'y'], withGrad: ['x', 'y', 'd'] };
+
+/** Emits one f32x4 step at byte offset `off` from the pointer params: reads x (and g), writes y (and d). */
+function geluStep(c: Ctx, mode: Mode, off: number): void {
   const { k } = c;
   const [x, a, t, ah, al, hh, hl, d, e, q, big] = Array.from({ length: 11 }, () => v128(c));
-  const xIn = backward ? 1 : 0, out = backward ? 2 : 1;
-  k.get(xIn).v128Load(off).set(x);
+  const at = (name: string) => POINTERS[mode].indexOf(name);
+  k.get(at('x')).v128Load(off).set(x);
   f32x4Abs(k.get(x)).tee(a); splat(c, CUTOFF); k.f32x4Gt().set(big); // NaN: not big
   k.get(a); splat(c, CUTOFF); f32x4Pmin(k).set(a); // pmin keeps a NaN
   // t = 1/(1 + a/(2√2))
@@ -103,48 +108,53 @@ function geluStep(c: Ctx, backward: boolean, off: number): void {
   estrin(c, ERFCC, t); k.get(hl).f32x4Sub().set(d);
   expShifted(c, hh, d);
   k.get(t).f32x4Mul().get(big).v128AndNot().set(e);
-  k.get(out);
-  if (!backward) {
+  if (mode !== 'backward') {
     // x < 0: x Φ(−a), scaled down last so a subnormal Φ still gives a normal x Φ; else x (1 − Φ(−a))
+    k.get(at('y'));
     k.get(x).get(e).f32x4Mul(); splat(c, 2 ** -(UP + 1)); k.f32x4Mul();
     k.get(x); splat(c, 1); k.get(e); splat(c, 2 ** -(UP + 1)); k.f32x4Mul().f32x4Sub().f32x4Mul();
     k.get(x); splat(c, 0); k.f32x4Lt().v128Bitselect();
-  } else {
-    // Φ(x) + x φ(x), φ = exp(−hh − hl)/√(2π) (0 past the cutoff), times the upstream gradient
+    k.v128Store(off);
+  }
+  if (mode !== 'forward') {
+    // Φ(x) + x φ(x), φ = exp(−hh − hl)/√(2π) (0 past the cutoff); the backward times the upstream gradient
+    k.get(at(mode === 'backward' ? 'y' : 'd'));
     k.get(e); splat(c, 2 ** -(UP + 1)); k.f32x4Mul().set(q);
     k.get(q); splat(c, 1); k.get(q).f32x4Sub(); k.get(x); splat(c, 0); k.f32x4Lt().v128Bitselect();
     splat(c, 0); k.get(hl).f32x4Sub().set(d);
     expShifted(c, hh, d);
     k.get(x).f32x4Mul(); splat(c, INV_SQRT_2PI * 2 ** -UP); k.f32x4Mul().get(big).v128AndNot();
-    k.f32x4Add().get(0).v128Load(off).f32x4Mul();
+    k.f32x4Add();
+    if (mode === 'backward') k.get(at('g')).v128Load(off).f32x4Mul();
+    k.v128Store(off);
   }
-  k.v128Store(off);
 }
 
 /**
- * (x, y, n) for the forward, y = gelu(x); (g, x, y, n) for the backward, y = g · gelu'(x); n elements, a
- * multiple of 4 (byte addresses). Two steps per trip, so two independent chains overlap.
+ * Pointer params (POINTERS[mode]) then n elements, a multiple of 4 (byte addresses). Two steps per trip, so
+ * two independent chains overlap.
  */
-function gelu32Kernel(pool: ConstPool, backward: boolean): FuncDef {
-  const nIn = backward ? 2 : 1, count = nIn + 1;
-  const L = new Locals(nIn + 2), k = new Code(), c: Ctx = { k, L, pool };
+function gelu32Kernel(pool: ConstPool, mode: Mode): FuncDef {
+  const pointers = POINTERS[mode].length;
+  const L = new Locals(pointers + 1), k = new Code(), c: Ctx = { k, L, pool };
   k.pool = pool;
   const end = L.add(T.i32), end2 = L.add(T.i32);
-  const xIn = backward ? 1 : 0;
-  k.get(xIn).get(count).i32(2).i32Shl().i32Add().tee(end).i32(16).i32Sub().set(end2);
+  const xIn = POINTERS[mode].indexOf('x');
+  k.get(xIn).get(pointers).i32(2).i32Shl().i32Add().tee(end).i32(16).i32Sub().set(end2);
   const loop = (limit: number, bytes: number, body: () => void) => {
     k.block().loop();
     k.get(xIn).get(limit).i32GeS().brIf(1);
     body();
-    for (let i = 0; i <= nIn; i++) k.get(i).i32(bytes).i32Add().set(i);
+    for (let i = 0; i < pointers; i++) k.get(i).i32(bytes).i32Add().set(i);
     k.br(0).end().end();
   };
-  loop(end2, 32, () => { geluStep(c, backward, 0); geluStep(c, backward, 16); });
-  loop(end, 16, () => geluStep(c, backward, 0));
-  return { name: backward ? 'gelu32Backward' : 'gelu32', params: Array<T>(nIn + 2).fill(T.i32), locals: L.types, body: k };
+  loop(end2, 32, () => { geluStep(c, mode, 0); geluStep(c, mode, 16); });
+  loop(end, 16, () => geluStep(c, mode, 0));
+  const name = { forward: 'gelu32', backward: 'gelu32Backward', withGrad: 'gelu32WithGrad' }[mode];
+  return { name, params: Array<T>(pointers + 1).fill(T.i32), locals: L.types, body: k };
 }
 
-/** The two kernels, for the module (their constants go to `pool`). */
+/** The three kernels, for the module (their constants go to `pool`). */
 export function emitGelu32Kernels(pool: ConstPool): FuncDef[] {
-  return [gelu32Kernel(pool, false), gelu32Kernel(pool, true)];
+  return [gelu32Kernel(pool, 'forward'), gelu32Kernel(pool, 'backward'), gelu32Kernel(pool, 'withGrad')];
 }

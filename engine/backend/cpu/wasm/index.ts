@@ -5,7 +5,7 @@
 import { MAX_BYTES, runtime, SHARED, simdSupported } from './runtime.js';
 import { CTRL_BYTES, Ctl, DATA_BASE, JobKind } from './protocol.js';
 import { plan } from './matmul.js';
-import { GELU32, GELU32_BACKWARD, GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
+import { GELU32, GELU32_BACKWARD, GELU32_WITH_GRAD, GELU_BACKWARD, WASM_UNARY, type WasmUnaryOp } from './elementwise-kernel.js';
 import { lockJob, runJob, setThreads, tellWhyOneThread, threadCount } from './pool.js';
 import { WasmHeap } from './heap.js';
 import { envMiB } from '../../../env.js';
@@ -133,14 +133,19 @@ export function staged<T>(fn: (s: Staging) => T): T {
 }
 
 /**
- * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j]; element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
+ * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j] (+ bias[j], rounded after the sum, when bias is given); element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
  * k*aColStride] (strides in elements, 0 for a broadcast batch); out is contiguous [batch, M, N] from outOff.
  */
 export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, aRowStride: number, aColStride: number,
                           b: Float32Array, bOff: number, bBatchStride: number, bRowStride: number, bColStride: number,
-                          out: Float32Array, outOff: number, batch: number, M: number, N: number, K: number): void {
+                          out: Float32Array, outOff: number, batch: number, M: number, N: number, K: number,
+                          bias: Float32Array | null = null): void {
   if (batch <= 0 || M <= 0 || N <= 0) return;
-  if (K <= 0) { out.fill(0, outOff, outOff + batch * M * N); return; }
+  if (K <= 0) {
+    out.fill(0, outOff, outOff + batch * M * N);
+    if (bias) for (let r = 0; r < batch * M; r++) for (let j = 0; j < N; j++) out[outOff + r * N + j] += bias[j];
+    return;
+  }
   const rt = runtime();
   const threads = batch * M * N * K >= PARALLEL_MIN_MACS ? threadCount() : 1;
   const p = plan(batch, M, N, K, threads);
@@ -150,6 +155,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     const aBase = s.input(a.subarray(aOff, aOff + aSpan));
     const bBase = s.input(b.subarray(bOff, bOff + bSpan));
     const outBase = s.output(out.subarray(outOff, outOff + batch * M * N));
+    const biasBase = bias ? s.input(bias.subarray(0, N)) : 0;
     const scratchBase = s.temp(threads * p.scratchBytes / 4);
     const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
     lockJob(c);
@@ -162,6 +168,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     c[Ctl.MC] = p.MC; c[Ctl.KC] = p.KC; c[Ctl.chunksPerBatch] = p.chunksPerBatch;
     c[Ctl.scratchBase] = scratchBase; c[Ctl.scratchBytes] = p.scratchBytes;
     c[Ctl.total] = batch * p.chunksPerBatch;
+    c[Ctl.biasBase] = biasBase;
     runJob(rt, c, threads);
   });
 }
@@ -291,13 +298,15 @@ export function layerNormBackwardF32(x: Float32Array, w: Float32Array, mean: Flo
 }
 
 /** Runs elementwise op `op` (an index into WASM_UNARY, or GELU_BACKWARD) over n staged elements, threaded when large. */
-function runElementwise(op: number, inputs: Float32Array[], out: Float32Array, n: number): void {
+function runElementwise(op: number, inputs: Float32Array[], out: Float32Array, n: number, out2?: Float32Array): void {
   if (n === 0) return;
   const rt = runtime();
   // the kernels take two elements per step and may write up to 4-aligned: the output needs room for that
   const padded = Math.ceil(n / 4) * 4;
   staged((s) => {
     const at = inputs.map((x) => s.input(x.subarray(0, n)));
+    // a second output (gelu32WithGrad's d) takes the second input's slot
+    if (out2) at.push(s.output(out2.subarray(0, n), padded));
     const outAt = s.output(out.subarray(0, n), padded);
     const threads = n >= PARALLEL_MIN_ELEMENTS ? threadCount() : 1;
     const chunk = threads > 1 ? Math.max(4096, Math.ceil(padded / (8 * threads) / 4) * 4) : padded;
@@ -305,7 +314,7 @@ function runElementwise(op: number, inputs: Float32Array[], out: Float32Array, n
     lockJob(c);
     c[Ctl.kind] = JobKind.elementwise;
     c[Ctl.ewOp] = op;
-    c[Ctl.ewIn0] = at[0]; c[Ctl.ewIn1] = inputs.length > 1 ? at[1] : 0; c[Ctl.ewOut] = outAt;
+    c[Ctl.ewIn0] = at[0]; c[Ctl.ewIn1] = at.length > 1 ? at[1] : 0; c[Ctl.ewOut] = outAt;
     c[Ctl.ewCount] = padded; c[Ctl.ewChunk] = chunk;
     c[Ctl.total] = Math.ceil(padded / chunk);
     runJob(rt, c, threads);
@@ -325,6 +334,11 @@ export function geluBackwardF32(grad: Float32Array, x: Float32Array, out: Float3
 /** gelu(x) on f32x4 (gelu32-kernel.ts: 1e-6 relative, the f64x2 `unaryF32('gelu')` is its reference) */
 export function gelu32F32(x: Float32Array, out: Float32Array): void {
   runElementwise(GELU32, [x], out, x.length);
+}
+
+/** y = gelu(x) and d = gelu'(x) on f32x4 in one pass (gelu32-kernel.ts; equal to gelu32F32 and gelu32BackwardF32 with grad 1) */
+export function gelu32WithGradF32(x: Float32Array, y: Float32Array, d: Float32Array): void {
+  runElementwise(GELU32_WITH_GRAD, [x], y, x.length, d);
 }
 
 /** grad · gelu'(x) on f32x4 (gelu32-kernel.ts; reference: geluBackwardF32) */

@@ -68,6 +68,8 @@ export interface Exports {
   /** gelu32-kernel.ts: (x, y, n) and (g, x, y, n), n a multiple of 4 */
   gelu32(x: number, y: number, n: number): void;
   gelu32Backward(g: number, x: number, y: number, n: number): void;
+  /** (x, y, d, n): y = gelu(x), d = gelu'(x) */
+  gelu32WithGrad(x: number, y: number, d: number, n: number): void;
   /** broadcast-kernel.ts: by `${op}_${mode}`, (a, aPS, aRS, b, bPS, bRS, out, planes, rows, cols) */
   binary: Map<`${BroadcastOp}_${BroadcastMode}`, (a: number, aPS: number, aRS: number, b: number, bPS: number, bRS: number, out: number, planes: number, rows: number, cols: number) => void>;
   /** the same kernels by id (broadcast-kernel.ts, op-major) */
@@ -123,6 +125,7 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     geluBackward: e.geluBackward,
     gelu32: e.gelu32,
     gelu32Backward: e.gelu32Backward,
+    gelu32WithGrad: e.gelu32WithGrad,
     binary: new Map(BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => [`${op}_${mode}` as const, e[`bin_${op}_${mode}`]]))),
     binaryById: BROADCAST_OPS.flatMap((op) => BROADCAST_MODES.map((mode) => e[`bin_${op}_${mode}`])),
     copyPlanes: e.copy_rows,
