@@ -38,11 +38,13 @@ export function summaryMarkdown(m: MergedSummary): string {
       'trained (patience included; equal to the cap when validation accuracy was still improving), and the learning',
       'rate the sweep chose on validation.',
       '',
-      '| depth | best step | steps trained | learning rate |',
+      `| depth | best step | steps trained | learning rate${n > 1 ? ' (per seed)' : ''} |`,
       '|---:|---:|---:|---:|',
       ...m.depths.map((d) => {
         const c = cell('scratch-converged', d);
-        return `| ${d} | ${fmt(c?.steps, (x) => x.toFixed(0), n)} | ${fmt(c?.stepsTrained, (x) => x.toFixed(0), n)} | ${fmt(c?.lr, (x) => x.toPrecision(2), n)} |`;
+        // a learning rate is a choice, not a measurement: the rate each seed chose, in seed order
+        const rates = c?.lr && c.lr.n > 0 ? c.lr.values.map((x) => x.toPrecision(2)).join(', ') : '–';
+        return `| ${d} | ${fmt(c?.steps, (x) => x.toFixed(0), n)} | ${fmt(c?.stepsTrained, (x) => x.toFixed(0), n)} | ${rates} |`;
       }),
       '',
     ] : []),
