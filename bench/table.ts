@@ -109,6 +109,38 @@ function tableRow(row: Row, rows: readonly Row[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/**
+ * The summary a reader wants first: per case, ours and PyTorch on one thread and on every core, and the
+ * ratio (PyTorch's time over ours); empty when PyTorch did not run.
+ */
+export function renderTorchSummary(rows: readonly Row[]): string[] {
+  const every = availableParallelism();
+  const threadCounts = [...new Set([1, every])];
+  const ours = (t: number) => (t === every ? 'engine cpu' : `engine cpu ${t}T`);
+  const keys = [...new Set(rows.map((r) => r.key))].filter((k) => threadCounts.some((t) => rows.some((r) => r.key === k && r.backend === torchBackend(t) && r.status === 'ok')));
+  if (keys.length === 0) return [];
+  const fmt = (r: Row | undefined) => (r && throughput(r) !== null ? formatNumber(throughput(r)!) : '—');
+  const head = threadCounts.flatMap((t) => [`ours, ${t}T`, `PyTorch, ${t}T`, `ratio ${t}T`]);
+  const lines = [
+    '## Against PyTorch (summary of the tables below)', '',
+    'Throughput (the unit of each family); ratio: PyTorch\'s time over ours at the same thread count (>1: faster than PyTorch).', '',
+    `| case | op | unit | ${head.join(' | ')} |`,
+    `|---|---|---|${head.map(() => '---:').join('|')}|`,
+  ];
+  for (const key of keys) {
+    const any = rows.find((r) => r.key === key)!;
+    const cells = threadCounts.flatMap((t) => {
+      const mine = rows.find((r) => r.key === key && r.backend === ours(t));
+      const peer = rows.find((r) => r.key === key && r.backend === torchBackend(t));
+      const ratio = mine ? ratioToTorch(mine, rows) : null;
+      return [fmt(mine), fmt(peer), ratio === null ? '—' : `${ratio.toFixed(2)}×`];
+    });
+    lines.push(`| ${any.shape} | ${any.op} | ${any.unit} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
 export function renderMarkdown(rows: readonly Row[], backends: readonly BackendInfo[], machine: Machine, quick: boolean): string {
   const lines: string[] = [];
   lines.push(`# Benchmark results${quick ? ' (--quick)' : ''}`, '');
@@ -119,6 +151,7 @@ export function renderMarkdown(rows: readonly Row[], backends: readonly BackendI
     'where a call is slow enough to be timed by hand. "vs tfjs-wasm" is tfjs-wasm\'s time over this row\'s (>1 is faster); ' +
     '"vs PyTorch" is PyTorch\'s time (eager, cpu) at the row\'s thread count ("1T": one thread, else every core) over this row\'s. ' +
     'Readback, where a backend has one, is timed apart and not included in the time.', '');
+  lines.push(...renderTorchSummary(rows));
   lines.push('## Backends', '');
   for (const b of backends) lines.push(`- ${backendName(b)}: ${b.present ? b.detail : `not present (${b.detail})`}`);
   lines.push('');

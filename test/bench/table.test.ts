@@ -34,4 +34,10 @@ test('ratioToTorch is PyTorch\'s time over the row\'s at the same thread count; 
   assert.match(md, /\| vs tfjs-wasm \| vs PyTorch \| readback \|/);
   assert.ok(md.split('\n').some((l) => l.startsWith('| ViT | train step | engine cpu 1T |') && l.includes('| 0.50× |')), 'the 1T row shows 0.50× vs PyTorch');
   assert.equal(toJson(rows, [], machine, true).rows[0].ratioToTorch, 0.5);
+  // the summary on top: ours and PyTorch at each thread count, and the ratio
+  const summary = md.split('\n').find((l) => l.startsWith('| ViT | train step | images/s |'));
+  assert.ok(summary, 'the summary has a line for the case');
+  assert.ok(summary.startsWith(`| ViT | train step | images/s | 160 | 320 | 0.50× |`), `summary line: ${summary}`);
+  if (all > 1) assert.ok(summary.endsWith('| 256 | 640 | 0.40× |'), `summary line: ${summary}`);
+  assert.ok(!renderMarkdown(rows.filter((r) => !r.backend.startsWith('pytorch')), [], machine, true).includes('## Against PyTorch'), 'no PyTorch rows: no summary');
 });
