@@ -34,7 +34,8 @@ function simd(k: Code, code: number): Code {
 const f32x4Abs = (k: Code) => simd(k, 0xe0);
 const f32x4Pmin = (k: Code) => simd(k, 0xea);
 
-interface Ctx { k: Code; L: Locals; pool: ConstPool }
+/** fused: polynomial steps a·b + c as one relaxed multiply-add (where relaxed SIMD is on). */
+interface Ctx { k: Code; L: Locals; pool: ConstPool; fused: boolean }
 const v128 = (c: Ctx): number => c.L.add(T.v128);
 
 /** Pushes a four-lane constant, loaded from the pool (V8 rebuilds a v128.const at every use inside loops). */
@@ -56,11 +57,19 @@ function estrin(c: Ctx, coef: readonly number[], t: number): void {
     c.k.get(pow[pow.length - 1]).get(pow[pow.length - 1]).f32x4Mul().set(p);
     pow.push(p);
   }
+  // p_lo + p_hi · t^m: mul then add, or one multiply-add (its operands pushed as p_hi, t^m, p_lo)
   const emit = (lo: number, n: number): void => {
     if (n === 1) { splat(c, coef[lo]); return; }
     let level = 0;
     while (2 << level < n) level++;
     const m = 1 << level;
+    if (c.fused) {
+      emit(lo + m, n - m);
+      c.k.get(pow[level]);
+      emit(lo, m);
+      c.k.f32x4RelaxedMadd();
+      return;
+    }
     emit(lo, m);
     emit(lo + m, n - m);
     c.k.get(pow[level]).f32x4Mul().f32x4Add();
@@ -134,9 +143,9 @@ function geluStep(c: Ctx, mode: Mode, off: number): void {
  * Pointer params (POINTERS[mode]) then n elements, a multiple of 4 (byte addresses). Two steps per trip, so
  * two independent chains overlap.
  */
-function gelu32Kernel(pool: ConstPool, mode: Mode): FuncDef {
+function gelu32Kernel(pool: ConstPool, mode: Mode, fused: boolean): FuncDef {
   const pointers = POINTERS[mode].length;
-  const L = new Locals(pointers + 1), k = new Code(), c: Ctx = { k, L, pool };
+  const L = new Locals(pointers + 1), k = new Code(), c: Ctx = { k, L, pool, fused };
   k.pool = pool;
   const end = L.add(T.i32), end2 = L.add(T.i32);
   const xIn = POINTERS[mode].indexOf('x');
@@ -154,7 +163,7 @@ function gelu32Kernel(pool: ConstPool, mode: Mode): FuncDef {
   return { name, params: Array<T>(pointers + 1).fill(T.i32), locals: L.types, body: k };
 }
 
-/** The three kernels, for the module (their constants go to `pool`). */
-export function emitGelu32Kernels(pool: ConstPool): FuncDef[] {
-  return [gelu32Kernel(pool, 'forward'), gelu32Kernel(pool, 'backward'), gelu32Kernel(pool, 'withGrad')];
+/** The three kernels, for the module (their constants go to `pool`); fused: polynomials by relaxed multiply-add. */
+export function emitGelu32Kernels(pool: ConstPool, fused: boolean): FuncDef[] {
+  return [gelu32Kernel(pool, 'forward', fused), gelu32Kernel(pool, 'backward', fused), gelu32Kernel(pool, 'withGrad', fused)];
 }

@@ -105,7 +105,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool), ...emitBroadcastKernels());
+  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool, RELAXED), ...emitBroadcastKernels());
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES, SHARED)), constants: new Uint8Array(pool.bytes) };
 }
 
