@@ -145,8 +145,8 @@ export function renderMarkdown(rows: readonly Row[], backends: readonly BackendI
   const lines: string[] = [];
   lines.push(`# Benchmark results${quick ? ' (--quick)' : ''}`, '');
   lines.push(`${machine.cpuModel}, ${machine.cores} logical cores, ${(machine.totalMemBytes / 2 ** 30).toFixed(0)} GiB; ` +
-    `Node ${machine.node} on ${machine.platform}-${machine.arch}; ${machine.date}; load average ${machine.loadAverage1m.toFixed(2)} at the start ` +
-    `(near or above the core count, other work shared the cores and every figure is noisy).`, '');
+    `Node ${machine.node} on ${machine.platform}-${machine.arch}; ${machine.date}; load average ${machine.loadAverage1m.toFixed(2)} at the start` +
+    (machine.loadAverage1m >= machine.cores / 2 ? ' (other work shared the cores: every figure is noisy).' : '.'), '');
   lines.push('Time is the mean per call after warm-up; ± is benchmark.js\'s relative margin of error (95%), or min–max ' +
     'where a call is slow enough to be timed by hand. "vs tfjs-wasm" is tfjs-wasm\'s time over this row\'s (>1 is faster); ' +
     '"vs PyTorch" is PyTorch\'s time (eager, cpu) at the row\'s thread count ("1T": one thread, else every core) over this row\'s. ' +
