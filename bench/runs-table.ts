@@ -1,7 +1,7 @@
 // `node dist/bench/runs-table.js A.json B.json ...`: the "against PyTorch" summary over several bench runs
 // (bench/results/*.json), each cell the range over the runs (min–max), so a table quotes its spread.
 import { readFileSync } from 'node:fs';
-import type { JsonReport } from './table.js';
+import { caseName, type JsonReport } from './table.js';
 
 type JsonRow = JsonReport['rows'][number];
 
@@ -34,7 +34,7 @@ export function runsTable(reports: readonly JsonReport[]): string {
       range(pick(key, torch(t), 'throughput'), fmt),
       range(pick(key, ours(t), 'ratioToTorch'), (x) => x.toFixed(2), '×'),
     ]);
-    lines.push(`| ${any.shape} | ${any.op} | ${any.unit} | ${cells.join(' | ')} |`);
+    lines.push(`| ${caseName(any)} | ${any.op} | ${any.unit} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -109,6 +109,9 @@ function tableRow(row: Row, rows: readonly Row[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/** A case as a summary line names it: the row kernels' shapes alone do not say softmax or layernorm. */
+export const caseName = (r: Pick<Row, 'family' | 'shape'>): string => (r.family === 'softmax' || r.family === 'layernorm' ? `${r.family} ${r.shape}` : r.shape);
+
 /**
  * The summary a reader wants first: per case, ours and PyTorch on one thread and on every core, and the
  * ratio (PyTorch's time over ours); empty when PyTorch did not run.
@@ -135,7 +138,7 @@ export function renderTorchSummary(rows: readonly Row[]): string[] {
       const ratio = mine ? ratioToTorch(mine, rows) : null;
       return [fmt(mine), fmt(peer), ratio === null ? '—' : `${ratio.toFixed(2)}×`];
     });
-    lines.push(`| ${any.shape} | ${any.op} | ${any.unit} | ${cells.join(' | ')} |`);
+    lines.push(`| ${caseName(any)} | ${any.op} | ${any.unit} | ${cells.join(' | ')} |`);
   }
   lines.push('');
   return lines;

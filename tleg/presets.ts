@@ -1,12 +1,11 @@
 // Experiment presets (sizes and budgets of every stage) and the model architectures the CLI names.
 //
-// Budgets (2-core AMD EPYC VM, Node 20, cpu backend). Measured step costs of tleg-small, batch 64, with other
-// work on the machine: 49 ms at depth 2, 56 ms at depth 4, 119 ms at depth 8. With the v2 baselines 'quick'
-// trains 10,600 steps (teacher 1,000, Aux-Nets 2 × 600, per depth 2/4/6: six 100-step fine-tunes, 300-step
-// scratch, 200 + 100 pretrain-and-fine-tune, converged scratch ≤ 1,200 with a 2-rate sweep at depth 4):
-// a depth-2-only smoke run took 5 min 8 s (per stage in tleg/results/quick-fashion-mnist-d2-smoke), which
-// scales to about 10–11 min for depths 2/4/6 (≤ 15). 'full' (depths 2/4/6/8 since v2: depth 10 did not fit 3 seeds in a session).
-// Neither has been timed end to end with the v2 stages. 'tiny' runs in seconds (CI).
+// Budgets, measured (2-core AMD EPYC VM, Node 20, cpu backend, 2026-11-30): 'quick' (10,600 steps: teacher
+// 1,000, Aux-Nets 2 × 600, per depth 2/4/6 six 100-step fine-tunes, 300-step scratch, 200 + 100
+// pretrain-and-fine-tune, converged scratch ≤ 1,200 with a 2-rate sweep at depth 4) 5 min 47 s with the build
+// on the idle machine; 'full' (depths 2/4/6/8; depth 10 left out so three seeds fit a session) 38.6–41.9 min a
+// seed on one thread with another run on the other core; a 'quick' downstream run 6.4–9.7 min the same way.
+// 'tiny' runs in seconds (CI).
 import type { ViTConfig } from '../model/configs.js';
 
 /** Architectures without depth (each stage sets its own) for 28×28 grey images, 10 classes. */
