@@ -133,7 +133,7 @@ export function staged<T>(fn: (s: Staging) => T): T {
 }
 
 /**
- * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j] (+ bias[j] when given: the kernel's sum starts from it); element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
+ * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j] (+ bias[j], rounded after the sum, when bias is given); element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
  * k*aColStride] (strides in elements, 0 for a broadcast batch); out is contiguous [batch, M, N] from outOff.
  */
 export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, aRowStride: number, aColStride: number,
@@ -155,9 +155,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     const aBase = s.input(a.subarray(aOff, aOff + aSpan));
     const bBase = s.input(b.subarray(bOff, bOff + bSpan));
     const outBase = s.output(out.subarray(outOff, outOff + batch * M * N));
-    // the bias padded with zeros to whole panels: the kernel loads it a panel (NR floats) at a time
-    const biasBase = bias ? s.temp(p.Np) : 0;
-    if (bias) s.h.view().fill(0, biasBase / 4 + N, biasBase / 4 + p.Np).set(bias.subarray(0, N), biasBase / 4);
+    const biasBase = bias ? s.input(bias.subarray(0, N)) : 0;
     const scratchBase = s.temp(threads * p.scratchBytes / 4);
     const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
     lockJob(c);

@@ -20,26 +20,23 @@ export const kernelName = (s: KernelShape) =>
 const laneBroadcast = (l: number) => Array.from({ length: 16 }, (_, i) => l * 4 + (i & 3));
 
 /**
- * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, init, bias): for every NR-column panel of B and every
- * MR-row panel of A, C[tile] = start + Apanel · Bpanel over kSteps*UNROLL k, where start is 0 (init 0), the
- * tile's C (init 1: accumulate) or the bias row on every row (init 2: bias at a byte address, padded to whole
- * panels). c and ldc are byte addresses/strides.
+ * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, accumulate): for every NR-column panel of B and every
+ * MR-row panel of A, C[tile] (+)= Apanel · Bpanel over kSteps*UNROLL k. c and ldc are byte addresses/strides.
  */
 export function emitGemm(shape: KernelShape): FuncDef {
   const { mr, nr, relaxed } = shape, unroll = shape.unroll ?? UNROLL, shuffle = shape.aBcast === 'shuffle', bInReg = shape.bInReg !== false;
   const nv = nr / 4;
-  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum, bias] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const params = 9;
-  let next = params;
+  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum] = [0, 1, 2, 3, 4, 5, 6, 7];
+  let next = 8;
   const jp = next++, ip = next++, apan = next++, bpan = next++, cpan = next++, ctile = next++;
   const acur = next++, bcur = next++, kk = next++, crow = next++, aPanelBytes = next++, bPanelBytes = next++;
-  const i32Locals = next - params;
+  const i32Locals = next - 8;
   const acc: number[][] = [];
   for (let r = 0; r < mr; r++) { acc.push([]); for (let v = 0; v < nv; v++) acc[r].push(next++); }
   const bv: number[] = [];
   for (let v = 0; v < nv; v++) bv.push(next++);
   const av = next++, a4 = next++;
-  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - params - i32Locals).fill(T.v128)];
+  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - 8 - i32Locals).fill(T.v128)];
 
   const k = new Code();
   k.get(kSteps).i32(UNROLL * mr * 4).i32Mul().set(aPanelBytes);
@@ -48,19 +45,14 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.loop(); // over column panels
   k.get(mPanels).set(ip).get(ap).set(apan).get(cpan).set(ctile);
   k.loop(); // over row panels
-  k.get(accum).i32(1).i32Eq().if_();
+  k.get(accum).if_();
   k.get(ctile).set(crow);
   for (let r = 0; r < mr; r++) {
     for (let v = 0; v < nv; v++) k.get(crow).v128Load(v * 16).set(acc[r][v]);
     if (r < mr - 1) k.get(crow).get(ldc).i32Add().set(crow);
   }
   k.else_();
-  k.get(accum).if_();
-  // the bias of this column panel (the local `bias` walks the panels with cpan) on every row of the tile
-  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.get(bias).v128Load(v * 16).set(acc[r][v]);
-  k.else_();
   for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.v128Const([0, 0, 0, 0]).set(acc[r][v]);
-  k.end();
   k.end();
   k.get(apan).set(acur).get(bpan).set(bcur).get(kSteps).i32(UNROLL / unroll).i32Mul().set(kk);
   k.loop(); // over k, `unroll` steps per trip
@@ -95,10 +87,9 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.end();
   k.get(bpan).get(bPanelBytes).i32Add().set(bpan);
   k.get(cpan).i32(nr * 4).i32Add().set(cpan);
-  k.get(bias).i32(nr * 4).i32Add().set(bias);
   k.get(jp).i32(1).i32Sub().tee(jp).brIf(0);
   k.end();
-  return { name: kernelName(shape), params: Array(params).fill(T.i32), locals, body: k };
+  return { name: kernelName(shape), params: Array(8).fill(T.i32), locals, body: k };
 }
 
 /** Copies `width` contiguous floats from the address in local src to the address in local dst. */
