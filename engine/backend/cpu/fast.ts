@@ -66,16 +66,6 @@ export function geluWithGradFast(x: View, out: TypedArray, grad: TypedArray): bo
   return true;
 }
 
-/** a @ b + bias in one wasm job (the bias added to each chunk of rows while it is in cache); false: the caller runs matmul then add. */
-export function matmulBiasFast(a: View, b: View, bias: View, out: TypedArray, M: number, N: number, K: number): boolean {
-  if (!enabled || !isF32(a.data, b.data, out) || !(bias.data instanceof Float32Array) || bias.layout.strides[0] !== 1 || !wasmAvailable()) return false;
-  const [, asr, asc] = a.layout.strides;
-  const [, bsr, bsc] = b.layout.strides;
-  const bs = bias.data.subarray(bias.layout.offset, bias.layout.offset + N);
-  matmulF32(a.data as Float32Array, a.layout.offset, 0, asr, asc, b.data as Float32Array, b.layout.offset, 0, bsr, bsc, out as Float32Array, 0, 1, M, N, K, bs);
-  return true;
-}
-
 /** The same for binary ops: add, sub, mul, div over row-broadcast views (broadcast.ts), and the fused gelu backward (the f32x4 one, as gelu). */
 export function binaryFast(op: BinaryOp, a: View, b: View, out: TypedArray): boolean {
   if (enabled && op !== 'geluBackward') return binaryBroadcastF32(op, a, b, out);

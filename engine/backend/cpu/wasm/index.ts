@@ -133,19 +133,14 @@ export function staged<T>(fn: (s: Staging) => T): T {
 }
 
 /**
- * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j] (+ bias[j], rounded after the sum, when bias is given); element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
+ * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j]; element (b,i,k) of A is at a[aOff + b*aBatchStride + i*aRowStride +
  * k*aColStride] (strides in elements, 0 for a broadcast batch); out is contiguous [batch, M, N] from outOff.
  */
 export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, aRowStride: number, aColStride: number,
                           b: Float32Array, bOff: number, bBatchStride: number, bRowStride: number, bColStride: number,
-                          out: Float32Array, outOff: number, batch: number, M: number, N: number, K: number,
-                          bias: Float32Array | null = null): void {
+                          out: Float32Array, outOff: number, batch: number, M: number, N: number, K: number): void {
   if (batch <= 0 || M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    out.fill(0, outOff, outOff + batch * M * N);
-    if (bias) for (let r = 0; r < batch * M; r++) for (let j = 0; j < N; j++) out[outOff + r * N + j] += bias[j];
-    return;
-  }
+  if (K <= 0) { out.fill(0, outOff, outOff + batch * M * N); return; }
   const rt = runtime();
   const threads = batch * M * N * K >= PARALLEL_MIN_MACS ? threadCount() : 1;
   const p = plan(batch, M, N, K, threads);
@@ -155,7 +150,6 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     const aBase = s.input(a.subarray(aOff, aOff + aSpan));
     const bBase = s.input(b.subarray(bOff, bOff + bSpan));
     const outBase = s.output(out.subarray(outOff, outOff + batch * M * N));
-    const biasBase = bias ? s.input(bias.subarray(0, N)) : 0;
     const scratchBase = s.temp(threads * p.scratchBytes / 4);
     const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
     lockJob(c);
@@ -168,7 +162,6 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     c[Ctl.MC] = p.MC; c[Ctl.KC] = p.KC; c[Ctl.chunksPerBatch] = p.chunksPerBatch;
     c[Ctl.scratchBase] = scratchBase; c[Ctl.scratchBytes] = p.scratchBytes;
     c[Ctl.total] = batch * p.chunksPerBatch;
-    c[Ctl.biasBase] = biasBase;
     runJob(rt, c, threads);
   });
 }

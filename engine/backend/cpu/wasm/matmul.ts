@@ -1,14 +1,10 @@
 // GEMM driver, run by the main thread and by every worker over the shared memory.
 // A job is split into chunks (one batch item × up to MC rows of C); a thread takes chunks from a shared
-// counter, packs what the chunk needs into its own scratch, runs the kernel, and copies its rows of C out
-// (adding the bias row, when the job has one).
+// counter, packs what the chunk needs into its own scratch, runs the kernel, and copies its rows of C out.
 import { Exports, KERNELS } from './runtime.js';
 import { UNROLL } from './matmul-kernel.js';
 import { Ctl } from './protocol.js';
-import { BROADCAST_MODES, BROADCAST_OPS } from './broadcast-kernel.js';
 
-/** bin_add_vv: out = a + b over rows; with b's row stride 0, the bias row on every row. */
-const ADD_ROWS = BROADCAST_OPS.indexOf('add') * BROADCAST_MODES.length + BROADCAST_MODES.indexOf('vv');
 
 export interface Plan {
   kernel: number; MC: number; KC: number; kBlocks: number; Np: number; chunksPerBatch: number; scratchBytes: number;
@@ -81,7 +77,4 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
     gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, q > 0 ? 1 : 0);
   }
   if (!direct) ex.copyRows(cBuf, Np * 4, cOut, N * 4, rows, N * 4);
-  // the bias on the chunk's rows while they are in cache: C + b rounded once, as a separate add would
-  const bias = c[Ctl.biasBase];
-  if (bias !== 0) ex.binaryById[ADD_ROWS](cOut, 0, N * 4, bias, 0, 0, cOut, 1, rows, N);
 }

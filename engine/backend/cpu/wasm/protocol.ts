@@ -15,14 +15,10 @@ export const enum Ctl {
   /** a layernorm row job's other operands (runLayerNormRows in rows-kernel.ts) */
   rowArg0, rowArg1, rowArg2, rowArg3, rowArg4,
   /** a planes job (broadcast-kernel.ts): kernel id, dims [outer, planes, rows, cols], the chunked dim and its chunk, operand strides */
-  pKernel, pOuter, pPlanes, pRows, pCols, pSplit, pChunk, pA, pAOS, pAPS, pARS, pACS, pB, pBOS, pBPS, pBRS, pOut,
-  /** a matmul job's bias [N] added to every row of C (linear's forward), 0 for none */
-  biasBase,
-  size,
+  pKernel, pOuter, pPlanes, pRows, pCols, pSplit, pChunk, pA, pAOS, pAPS, pARS, pACS, pB, pBOS, pBPS, pBRS, pOut, size,
 }
 export const enum JobKind { matmul = 0, elementwise = 1, rows = 2, planes = 3 }
-/** Room for every Ctl slot, rounded up to 64 bytes. */
-export const CTRL_BYTES = 320;
+export const CTRL_BYTES = 256;
 /** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
 export const CONST_BYTES = 4096;
 export const DATA_BASE = CTRL_BYTES + CONST_BYTES;
