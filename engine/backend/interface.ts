@@ -42,8 +42,6 @@ export interface Kernels<R = void> {
   argReduce(op: 'argmax' | 'argmin', x: View, axis: number, out: Int32Array): R;
   /** out[b] = a[b] @ b[b]; a is [batch, M, K], b is [batch, K, N] (views; batch stride may be 0). */
   matmul(a: View, b: View, out: TypedArray, batch: number, M: number, N: number, K: number): R;
-  /** out = a @ b + bias on every row, the sum rounded before the bias is added (as matmul then add); a [M, K], b [K, N] (batch 1), bias a [N] view. */
-  matmulBias(a: View, b: View, bias: View, out: TypedArray, M: number, N: number, K: number): R;
   /** Softmax (or log-softmax) over the last axis of a contiguous [rows, cols] array. */
   softmax(x: TypedArray, out: TypedArray, rows: number, cols: number, log: boolean): R;
   /** softmax: dx = y * (g - sum(g * y)); log-softmax: dx = g - exp(y) * sum(g). */

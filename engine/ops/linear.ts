@@ -2,7 +2,7 @@
 // so the forward makes one output tensor instead of two.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
-import { shapeStr } from '../layout.js';
+import { expandLayout, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
 import type { LinearInputs, Rule } from './table.js';
 import { matmul } from './matmul.js';
@@ -11,7 +11,7 @@ import { transpose } from './movement.js';
 
 export const linearOp: Rule<'linear'> = {
   name: 'linear',
-  kernels: ['matmul', 'matmulBias'],
+  kernels: ['matmul', 'binary'],
   forward: ([x, w, b], { hasBias }) => {
     const [rows, inF] = x.layout.shape;
     const outF = w.layout.shape[0];
@@ -20,8 +20,13 @@ export const linearOp: Rule<'linear'> = {
     // Wᵀ read through strides: element (k, j) of Wᵀ is W[j, k]
     const wv = { data: w.view_().data, layout: { shape: [1, inF, outF], strides: [0, w.layout.strides[1], w.layout.strides[0]], offset: w.layout.offset } };
     const yd = y.data_;
-    const bv = hasBias && b ? b.view_() : null;
-    x.storage.device.run((k) => (bv ? k.matmulBias(xv, wv, bv, yd, rows, outF, inF) : k.matmul(xv, wv, yd, 1, rows, outF, inF)));
+    const bv = hasBias && b ? { data: b.view_().data, layout: expandLayout('linear', b.layout, [rows, outF]) } : null;
+    const yv = { data: yd, layout: y.layout };
+    x.storage.device.run((k) => {
+      const done = k.matmul(xv, wv, yd, 1, rows, outF, inF);
+      const addBias = (): void | Promise<void> => (bv ? k.binary('add', yv, bv, yd) : undefined);
+      return done instanceof Promise ? done.then(addBias) : addBias();
+    });
     return y;
   },
   // dx = G W;  dW = Gᵀ x;  db = Σ_rows G

@@ -54,7 +54,7 @@ export interface Primitives {
   min: Row<In1, ReduceAttrs, undefined, 'reduce'>;
   argReduce: Row<In1, { op: 'argmax' | 'argmin'; axis: number; keepdim: boolean }, undefined, 'argReduce'>;
   matmul: Row<In2, undefined, undefined, 'matmul'>;
-  linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'matmulBias'>;
+  linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'binary'>;
   softmax: Row<In1, { log: boolean }, undefined, 'softmax' | 'softmaxBackward'>;
   layerNorm: Row<LayerNormInputs, LayerNormAttrs, LayerNormSaved, 'layerNorm' | 'layerNormBackward'>;
   /** fused multi-head self-attention (ops/attention.ts) */

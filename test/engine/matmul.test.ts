@@ -57,7 +57,7 @@ forEachBackend('matmul is associative: (AB)C = A(BC) within tolerance', async (d
   }), { numRuns: 30 });
 });
 
-forEachBackend("F.linear's bias (matmulBias) equals matmul then add bit for bit, threaded chunks and a bias view with an offset included", async (device) => {
+forEachBackend("F.linear's bias equals matmul then add bit for bit, threaded chunks and a bias view with an offset included", async (device) => {
   // rows up to 600 and 64 × 192 products cross the wasm job's chunking (MC rows a chunk) and its threading threshold
   const arb = fc.record({ rows: fc.constantFrom(1, 7, 64, 600), inF: fc.constantFrom(3, 64), outF: fc.constantFrom(5, 64, 192), offset: fc.constantFrom(0, 3) });
   await fc.assert(fc.asyncProperty(arb, seedArb, async ({ rows, inF, outF, offset }, seed) => {

@@ -56,21 +56,28 @@ function checkBackward(g: number, x: number, got: number): void {
 
 const SIZES = [1, 3, 4, 7, 8, 17, 4095, 4097, 100003];
 
-test('wasm gelu32 equals x·Φ(x) in float64 to 1e-6 relative, at every size, on one and two threads', { skip }, () => {
+/** Runs body with the wasm pool at one thread, then two, and restores the count. */
+function onOneAndTwoThreads(body: (threads: number) => void): void {
   const before = getNumThreads();
   try {
     for (const threads of [1, 2]) {
       setWasmThreads(threads);
-      SIZES.forEach((n, i) => {
-        const x = inputs(n, 31 * i + threads), y = new Float32Array(n + 1).fill(12345);
-        gelu32F32(x.subarray(0, n), y.subarray(0, n));
-        for (let j = 0; j < n; j++) checkForward(x[j], y[j]);
-        assert.equal(y[n], 12345, 'gelu32 wrote past the end');
-      });
+      body(threads);
     }
   } finally {
     setWasmThreads(before);
   }
+}
+
+test('wasm gelu32 equals x·Φ(x) in float64 to 1e-6 relative, at every size, on one and two threads', { skip }, () => {
+  onOneAndTwoThreads((threads) => {
+    SIZES.forEach((n, i) => {
+      const x = inputs(n, 31 * i + threads), y = new Float32Array(n + 1).fill(12345);
+      gelu32F32(x.subarray(0, n), y.subarray(0, n));
+      for (let j = 0; j < n; j++) checkForward(x[j], y[j]);
+      assert.equal(y[n], 12345, 'gelu32 wrote past the end');
+    });
+  });
   fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), seedArb, (n, seed) => {
     const x = inputs(n, seed + 1), y = new Float32Array(n);
     gelu32F32(x, y);
@@ -79,45 +86,33 @@ test('wasm gelu32 equals x·Φ(x) in float64 to 1e-6 relative, at every size, on
 });
 
 test("wasm gelu32 backward equals g·(Φ(x) + xφ(x)) in float64 to 1e-6 of its terms, at every size, on one and two threads", { skip }, () => {
-  const before = getNumThreads();
-  try {
-    for (const threads of [1, 2]) {
-      setWasmThreads(threads);
-      SIZES.forEach((n, i) => {
-        const x = inputs(n, 7 * i + threads), g = uniformF32(n, 13 * i + 5, 3), y = new Float32Array(n + 1).fill(12345);
-        gelu32BackwardF32(g, x.subarray(0, n), y.subarray(0, n));
-        for (let j = 0; j < n; j++) checkBackward(g[j], x[j], y[j]);
-        assert.equal(y[n], 12345, 'gelu32Backward wrote past the end');
-      });
-    }
-  } finally {
-    setWasmThreads(before);
-  }
+  onOneAndTwoThreads((threads) => {
+    SIZES.forEach((n, i) => {
+      const x = inputs(n, 7 * i + threads), g = uniformF32(n, 13 * i + 5, 3), y = new Float32Array(n + 1).fill(12345);
+      gelu32BackwardF32(g, x.subarray(0, n), y.subarray(0, n));
+      for (let j = 0; j < n; j++) checkBackward(g[j], x[j], y[j]);
+      assert.equal(y[n], 12345, 'gelu32Backward wrote past the end');
+    });
+  });
 });
 
 test("wasm gelu32WithGrad writes gelu32's y and gelu32Backward's gelu'(x) (grad 1) bit for bit, at every size, on one and two threads", { skip }, () => {
-  const before = getNumThreads();
   const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-  try {
-    for (const threads of [1, 2]) {
-      setWasmThreads(threads);
-      SIZES.forEach((n, i) => {
-        const x = inputs(n, 17 * i + threads), ones = new Float32Array(n).fill(1);
-        const y = new Float32Array(n + 1).fill(12345), d = new Float32Array(n + 1).fill(12345);
-        gelu32WithGradF32(x.subarray(0, n), y.subarray(0, n), d.subarray(0, n));
-        const yRef = new Float32Array(n), dRef = new Float32Array(n);
-        gelu32F32(x, yRef);
-        gelu32BackwardF32(ones, x, dRef);
-        assert.deepEqual(bits(y.subarray(0, n)), bits(yRef), `gelu32WithGrad y differs from gelu32 at n = ${n}`);
-        assert.deepEqual(bits(d.subarray(0, n)), bits(dRef), `gelu32WithGrad d differs from gelu32Backward(1, x) at n = ${n}`);
-        for (let j = 0; j < n; j++) checkBackward(1, x[j], d[j]);
-        assert.equal(y[n], 12345, 'gelu32WithGrad wrote past the end of y');
-        assert.equal(d[n], 12345, 'gelu32WithGrad wrote past the end of d');
-      });
-    }
-  } finally {
-    setWasmThreads(before);
-  }
+  onOneAndTwoThreads((threads) => {
+    SIZES.forEach((n, i) => {
+      const x = inputs(n, 17 * i + threads), ones = new Float32Array(n).fill(1);
+      const y = new Float32Array(n + 1).fill(12345), d = new Float32Array(n + 1).fill(12345);
+      gelu32WithGradF32(x.subarray(0, n), y.subarray(0, n), d.subarray(0, n));
+      const yRef = new Float32Array(n), dRef = new Float32Array(n);
+      gelu32F32(x, yRef);
+      gelu32BackwardF32(ones, x, dRef);
+      assert.deepEqual(bits(y.subarray(0, n)), bits(yRef), `gelu32WithGrad y differs from gelu32 at n = ${n}`);
+      assert.deepEqual(bits(d.subarray(0, n)), bits(dRef), `gelu32WithGrad d differs from gelu32Backward(1, x) at n = ${n}`);
+      for (let j = 0; j < n; j++) checkBackward(1, x[j], d[j]);
+      assert.equal(y[n], 12345, 'gelu32WithGrad wrote past the end of y');
+      assert.equal(d[n], 12345, 'gelu32WithGrad wrote past the end of d');
+    });
+  });
 });
 
 test("gelu's gradient from the saved gelu'(x) (recorded forward) equals the backward's recomputation: bit for bit on the f32x4 path, to float32 rounding on the TypeScript one", { skip }, async () => {

@@ -23,13 +23,6 @@ export const cpuKernels: SyncKernels = {
   reduce: reduceKernel,
   argReduce: argReduceKernel,
   ...fastKernels,
-  // the product, then the bias in the broadcast add (a bias started in the GEMM's accumulators was tried: its
-  // other rounding order broke a float32 PyTorch fixture's tolerance, see bench/NOTES.md)
-  matmulBias: (a, b, bias, out, M, N, K) => {
-    fastKernels.matmul(a, b, out, 1, M, N, K);
-    const rows = { data: out, layout: { shape: [M, N], strides: [N, 1], offset: 0 } };
-    binaryKernel('add', rows, { data: bias.data, layout: { shape: [M, N], strides: [0, bias.layout.strides[0]], offset: bias.layout.offset } }, out);
-  },
   gather: gatherKernel,
   scatterAdd: scatterAddKernel,
 };

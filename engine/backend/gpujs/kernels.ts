@@ -10,7 +10,7 @@ import { layerNormBackwardOp, layerNormOp, softmaxBackwardOp, softmaxOp } from '
 import type { GpuMode } from './setup.js';
 
 /** The kernels the gpujs backend answers for; ClaimedKernels makes a claimed-but-missing kernel a tsc error. */
-export type GpujsClaim = 'matmul' | 'matmulBias' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward';
+export type GpujsClaim = 'matmul' | 'softmax' | 'softmaxBackward' | 'layerNorm' | 'layerNormBackward';
 
 /** Runs a gpu.js op: synchronously (webasm, cpu) or as a Promise (webgpu). */
 export type OpRunner = <R>(op: Op<R>) => R | Promise<R>;
@@ -44,20 +44,13 @@ function then<T>(r: T | Promise<T>, fn: (v: T) => void): void | Promise<void> {
 }
 
 export function gpujsKernels(mode: GpuMode, run: OpRunner): ClaimedKernels<GpujsClaim> {
-  const kernels: ClaimedKernels<GpujsClaim> = {
+  return {
     matmul: (a, b, out, batch, M, N, K) => {
       if (!f32(a.data, b.data, out)) return cpuKernels.matmul(a, b, out, batch, M, N, K);
       const A = asDense(a, M, K);
       const B = asDense(b, K, N);
       const shape = { aBatch: A.batch, bBatch: B.batch, M, K, N, transA: A.trans, transB: B.trans };
       return then(run(matmulOp(mode, A.data, B.data, shape)), (r) => out.set(r));
-    },
-    // gpu.js's product, then the bias added on the host (cpu kernel): linear's forward
-    matmulBias: (a, b, bias, out, M, N, K) => {
-      const addBias = () => cpuKernels.binary('add', { data: out, layout: { shape: [M, N], strides: [N, 1], offset: 0 } },
-        { data: bias.data, layout: { shape: [M, N], strides: [0, bias.layout.strides[0]], offset: bias.layout.offset } }, out);
-      const done = kernels.matmul(a, b, out, 1, M, N, K);
-      return done instanceof Promise ? done.then(addBias) : addBias();
     },
     softmax: (x, out, rows, cols, log) => {
       // gpu.js computes softmax; log-softmax and float64 stay on the cpu kernel
@@ -88,5 +81,4 @@ export function gpujsKernels(mode: GpuMode, run: OpRunner): ClaimedKernels<Gpujs
       });
     },
   };
-  return kernels;
 }

@@ -123,12 +123,6 @@ export function residentKernels(store: ResidentStore): AsyncKernels {
       if (!gen) return fb.unary(op, x, out);
       store.adopt(out, await generated(gen, [operand(x.data)]));
     },
-    // the product, then the bias as a broadcast add on the device
-    matmulBias: async (a, b, bias, out, M, N, K) => {
-      await kernels.matmul(a, b, out, 1, M, N, K);
-      await kernels.binary('add', { data: out, layout: { shape: [M, N], strides: [N, 1], offset: 0 } },
-        { data: bias.data, layout: { shape: [M, N], strides: [0, bias.layout.strides[0]], offset: bias.layout.offset } }, out);
-    },
     // two map kernels (gpu.js returns one array per kernel here)
     geluWithGrad: async (x, out, grad) => {
       await kernels.unary('gelu', x, out);

@@ -5,7 +5,6 @@ import { Exports, KERNELS } from './runtime.js';
 import { UNROLL } from './matmul-kernel.js';
 import { Ctl } from './protocol.js';
 
-
 export interface Plan {
   kernel: number; MC: number; KC: number; kBlocks: number; Np: number; chunksPerBatch: number; scratchBytes: number;
 }
