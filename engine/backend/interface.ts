@@ -56,6 +56,24 @@ export interface Kernels<R = void> {
   scatterAdd(src: View, axis: number, index: View, out: TypedArray, outShape: readonly number[]): R;
 }
 
+/** Shape of a multi-head attention call: q, k, v and its output are contiguous [batch, seq, heads·headSize]. */
+export interface AttentionShape { batch: number; seq: number; heads: number; headSize: number; scale: number }
+
+/**
+ * Fused kernels a synchronous backend may offer besides its Kernels. An op that uses one keeps its composed path,
+ * which runs where the backend lacks the kernel or the kernel turns the call down (returns false: a dtype or a
+ * mode it does not take).
+ */
+export interface FusedKernels {
+  /** out [M, N] = a [1, M, K] @ b [1, K, N] + bias [N] (the kernel matmul's views), the bias added to each finished sum. */
+  linear(a: View, b: View, bias: View, out: TypedArray, M: number, N: number, K: number): boolean;
+  /** out = merge(softmax(s·q kᵀ) v) per (batch, head); p [batch·heads, seq, seq] keeps the probabilities (null: not kept). */
+  attention(q: TypedArray, k: TypedArray, v: TypedArray, out: TypedArray, p: TypedArray | null, shape: AttentionShape): boolean;
+  /** Its dq, dk, dv (null: not wanted) from the upstream gradient dy and the kept probabilities p. */
+  attentionBackward(dy: TypedArray, q: TypedArray, k: TypedArray, v: TypedArray, p: TypedArray,
+                    dq: TypedArray | null, dk: TypedArray | null, dv: TypedArray | null, shape: AttentionShape): boolean;
+}
+
 export type SyncKernels = Kernels<void>;
 export type AsyncKernels = Kernels<void | Promise<void>>;
 
@@ -85,6 +103,8 @@ export interface Backend {
   /** True when kernels may return Promises; ops then queue work and tensors are realised when read. */
   readonly async: boolean;
   readonly kernels: Partial<AsyncKernels>;
+  /** Fused kernels it offers (synchronous backends only), called directly by the ops that use them. */
+  readonly fused?: FusedKernels;
   /** What the backend runs on, for reports (e.g. 'gpu.js webgpu'). */
   describe(): string;
   /**

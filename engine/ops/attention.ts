@@ -1,11 +1,15 @@
 // Fused multi-head self-attention: q, k, v [B, N, D] in (heads inside D, as timm's qkv projection lays them
 // out), softmax(q kᵀ · scale) v per (batch, head), out [B, N, D] with the heads merged. One graph node instead of
 // the head split, scale, two batched products, softmax and head merge, whose backward hands dq, dk, dv back in
-// the inputs' layout. attentionComposed is its reference, built from primitives.
+// the inputs' layout. On a backend with a fused attention kernel (the cpu's wasm) forward and backward are one
+// kernel call each; elsewhere they are made of the backend's kernels here. attentionComposed is its reference,
+// built from primitives.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
 import { contiguousStrides, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
+import type { AttentionShape } from '../backend/interface.js';
+import type { TypedArray } from '../dtype.js';
 import type { AttentionAttrs, AttentionSaved, Rule } from './table.js';
 import { matmul } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -31,19 +35,48 @@ export const attentionOp: Rule<'attention'> = {
   name: 'attention',
   kernels: ['binary', 'matmul', 'softmax', 'softmaxBackward', 'copy'],
   // P = softmax((s·q) kᵀ) per (batch, head);  y = merge(P v)
-  forward: ([q, k, v], { heads, scale }) => {
+  forward: ([q, k, v], { heads, scale }, recording) => {
     const [b, n, d] = q.layout.shape;
+    const fused = q.storage.device.backend.fused;
+    if (fused) {
+      const inputs = [contiguous(q), contiguous(k), contiguous(v)] as const;
+      const out = Tensor.uninit([b, n, d], q.dtype, q.storage.device);
+      // the probabilities are kept only for a backward
+      const p = recording ? Tensor.uninit([b * heads, n, n], q.dtype, q.storage.device) : null;
+      const shape = { batch: b, seq: n, heads, headSize: d / heads, scale };
+      const [qs, ks, vs] = inputs.map(span);
+      if (fused.attention(qs, ks, vs, out.data_, p ? p.data_ : null, shape)) return p ? [out, { inputs, p }] as const : out;
+      out.dispose();
+      p?.dispose();
+    }
     const hd = d / heads, bh = b * heads;
     const qh = splitHeads(q, heads).mul(scale).reshape([bh, n, hd]); // the split and the scale in one pass
     const kh = contiguous(splitHeads(k, heads)).reshape([bh, n, hd]);
     const vh = contiguous(splitHeads(v, heads)).reshape([bh, n, hd]);
     const p = softmax(matmul(qh, kh.mT), -1);
-    return [mergeHeads(matmul(p, vh), b, heads, n, hd), { qh, kh, vh, p }] as const;
+    return [mergeHeads(matmul(p, vh), b, heads, n, hd), { heads: { qh, kh, vh }, p }] as const;
   },
   // dP = dY vᵀ;  dS = P(dP − Σ dP·P);  dq = s·dS k;  dk = dSᵀ (s·q);  dv = Pᵀ dY   (per head, then merged)
-  backward: (grad, { attrs: { heads, scale }, saved: { qh, kh, vh, p }, needsGrad }) => {
+  backward: (grad, { attrs: { heads, scale }, saved, needsGrad }) => {
     const [b, n, d] = grad.shape;
-    const hd = d / heads, bh = b * heads;
+    const hd = d / heads, bh = b * heads, p = saved.p;
+    const fused = p.storage.device.backend.fused;
+    if ('inputs' in saved && fused) {
+      const shape: AttentionShape = { batch: b, seq: n, heads, headSize: hd, scale };
+      const wanted = needsGrad.map((w) => (w ? Tensor.uninit([b, n, d], grad.dtype, grad.storage.device) : null));
+      const arrays = wanted.map((t) => (t ? t.data_ : null));
+      const [qs, ks, vs] = saved.inputs.map(span);
+      if (fused.attentionBackward(span(contiguous(grad)), qs, ks, vs, p.data_, arrays[0], arrays[1], arrays[2], shape)) {
+        return [wanted[0], wanted[1], wanted[2]];
+      }
+      for (const t of wanted) t?.dispose();
+    }
+    // the composed backward; after a fused forward (kernel turned down now), from the inputs split here
+    const { qh, kh, vh } = 'heads' in saved ? saved.heads : {
+      qh: splitHeads(saved.inputs[0], heads).mul(scale).reshape([bh, n, hd]),
+      kh: contiguous(splitHeads(saved.inputs[1], heads)).reshape([bh, n, hd]),
+      vh: contiguous(splitHeads(saved.inputs[2], heads)).reshape([bh, n, hd]),
+    };
     const dy = contiguous(splitHeads(grad, heads)).reshape([bh, n, hd]);
     const merge = (t: Tensor): Tensor => mergeHeads(t, b, heads, n, hd);
     const dv = needsGrad[2] ? merge(matmul(p.mT, dy)) : null;
@@ -57,6 +90,12 @@ export const attentionOp: Rule<'attention'> = {
     return [dq, dk, dv];
   },
 };
+
+/** A contiguous tensor's elements from its first (a typed array a kernel reads from index 0). */
+function span(t: Tensor): TypedArray {
+  const { data, layout } = t.view_();
+  return data.subarray(layout.offset, layout.offset + t.size) as TypedArray;
+}
 
 /**
  * softmax(q kᵀ · scale) v per (batch, head) for q, k, v [B, N, D] holding `heads` heads of D/heads each

@@ -1,5 +1,5 @@
-// Fused linear layer y = x Wᵀ + b on row-major x [rows, in]: one matmul with the bias added in place,
-// so the forward makes one output tensor instead of two.
+// Fused linear layer y = x Wᵀ + b on row-major x [rows, in]: one matmul with the bias added in place (inside
+// the GEMM's store where the backend has the fused kernel), so the forward makes one output tensor, not two.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
 import { expandLayout, shapeStr } from '../layout.js';
@@ -21,6 +21,8 @@ export const linearOp: Rule<'linear'> = {
     const wv = { data: w.view_().data, layout: { shape: [1, inF, outF], strides: [0, w.layout.strides[1], w.layout.strides[0]], offset: w.layout.offset } };
     const yd = y.data_;
     const bv = hasBias && b ? { data: b.view_().data, layout: expandLayout('linear', b.layout, [rows, outF]) } : null;
+    const fused = x.storage.device.backend.fused;
+    if (bv && b && fused && fused.linear(xv, wv, b.view_(), yd, rows, outF, inF)) return y;
     const yv = { data: yd, layout: y.layout };
     x.storage.device.run((k) => {
       const done = k.matmul(xv, wv, yd, 1, rows, outF, inF);

@@ -35,8 +35,11 @@ export type LayerNormInputs = readonly [x: Tensor] | readonly [x: Tensor, weight
 /** gelu'(x), when the forward computed it (recorded calls). */
 export type GeluSaved = { dgelu: Tensor } | undefined;
 export interface AttentionAttrs { heads: number; scale: number }
-/** Heads-first [B·H, N, hd] s·q, k and v, and the attention probabilities p [B·H, N, N]. */
-export interface AttentionSaved { qh: Tensor; kh: Tensor; vh: Tensor; p: Tensor }
+/**
+ * The attention probabilities p [B·H, N, N], and either the contiguous inputs (the fused kernel's forward) or
+ * heads-first [B·H, N, hd] s·q, k and v (the composed one).
+ */
+export type AttentionSaved = { p: Tensor } & ({ inputs: readonly [q: Tensor, k: Tensor, v: Tensor] } | { heads: { qh: Tensor; kh: Tensor; vh: Tensor } });
 export type LinearInputs = readonly [x: Tensor, weight: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
 export type CompareOp = Extract<BinaryOp, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'>;
 

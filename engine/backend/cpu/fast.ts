@@ -6,7 +6,8 @@ import {
   gelu32BackwardF32, gelu32F32, gelu32WithGradF32, layerNormBackwardF32, layerNormF32, matmulF32, softmaxBackwardF32, softmaxF32, unaryF32, WASM_UNARY,
   wasmAvailable, type WasmUnaryOp,
 } from './wasm/index.js';
-import type { BinaryOp, SyncKernels, UnaryOp, View } from '../interface.js';
+import type { BinaryOp, FusedKernels, SyncKernels, UnaryOp, View } from '../interface.js';
+import { attentionBackwardF32, attentionF32 } from './wasm/attention.js';
 import { binaryBroadcastF32, copyStridedF32, sumRowsF32 } from './wasm/broadcast.js';
 import { isContiguous, numel } from '../../layout.js';
 import { matmulReference } from './matmul.js';
@@ -110,5 +111,29 @@ export const fastKernels: Fast = {
     const dwOut = (dw ?? new Float32Array(cols)) as Float32Array;
     const dbOut = (db ?? new Float32Array(cols)) as Float32Array;
     layerNormBackwardF32(x as Float32Array, (w ?? constant(ones, cols, 1)) as Float32Array, mean as Float32Array, rstd as Float32Array, g as Float32Array, dx as Float32Array, dwOut, dbOut, rows, cols);
+  },
+};
+
+/** Linear with its bias added in the GEMM's store, and the attention (wasm/attention.ts), for float32 in wasm; false elsewhere (the op then runs its composed path). */
+export const fusedKernels: FusedKernels = {
+  linear: (a, b, bias, out, M, N, K) => {
+    if (!enabled || !isF32(a.data, b.data, bias.data, out) || bias.layout.strides[0] !== 1 || !wasmAvailable()) return false;
+    const [asb, asr, asc] = a.layout.strides;
+    const [bsb, bsr, bsc] = b.layout.strides;
+    const o = bias.layout.offset;
+    matmulF32(a.data as Float32Array, a.layout.offset, asb, asr, asc, b.data as Float32Array, b.layout.offset, bsb, bsr, bsc,
+      out as Float32Array, 0, 1, M, N, K, (bias.data as Float32Array).subarray(o, o + N));
+    return true;
+  },
+  attention: (q, k, v, out, p, shape) => {
+    if (!enabled || !isF32(q, k, v, out, p) || !wasmAvailable()) return false;
+    attentionF32(q as Float32Array, k as Float32Array, v as Float32Array, out as Float32Array, p as Float32Array | null, shape);
+    return true;
+  },
+  attentionBackward: (dy, q, k, v, p, dq, dk, dv, shape) => {
+    if (!enabled || !isF32(dy, q, k, v, p, dq, dk, dv) || !wasmAvailable()) return false;
+    attentionBackwardF32(dy as Float32Array, q as Float32Array, k as Float32Array, v as Float32Array, p as Float32Array,
+      dq as Float32Array | null, dk as Float32Array | null, dv as Float32Array | null, shape);
+    return true;
   },
 };

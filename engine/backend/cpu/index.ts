@@ -4,7 +4,7 @@ import { binaryKernel, unaryKernel, whereKernel } from './elementwise.js';
 import { gatherKernel, scatterAddKernel } from './gather.js';
 import { argReduceKernel, reduceKernel } from './reduce.js';
 import { copyStrided } from './strided.js';
-import { copyFast, cpuKernelsInUse, fastKernels, geluWithGradFast } from './fast.js';
+import { copyFast, cpuKernelsInUse, fastKernels, fusedKernels, geluWithGradFast } from './fast.js';
 import { freeResidentF32, residentF32 } from './wasm/index.js';
 
 /** float32 storages from this many elements live in wasm memory, where the kernels use them without copies. */
@@ -31,6 +31,7 @@ export const cpuBackend: Backend = {
   name: 'cpu',
   async: false,
   kernels: cpuKernels,
+  fused: fusedKernels,
   describe: () => `cpu (${cpuKernelsInUse() === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript'})`,
   alloc: (dtype, length) => (dtype === 'float32' && length >= RESIDENT_MIN_ELEMENTS ? residentF32(length) : null),
   free: (a) => a instanceof Float32Array && freeResidentF32(a),

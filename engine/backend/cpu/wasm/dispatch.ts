@@ -5,6 +5,7 @@ import { runMatmulChunk, type ThreadState } from './matmul.js';
 import { runElementwiseChunk } from './elementwise-kernel.js';
 import { runRowsChunk } from './rows-kernel.js';
 import { runPlanesChunk } from './broadcast-kernel.js';
+import { runAttentionChunk } from './attention-kernel.js';
 
 export type { ThreadState };
 
@@ -13,11 +14,14 @@ export function runChunk(ex: Exports, c: Int32Array, chunk: number, thread: numb
   if (kind === JobKind.elementwise) return runElementwiseChunk(ex, c, chunk);
   if (kind === JobKind.rows) return runRowsChunk(ex, c, chunk);
   if (kind === JobKind.planes) return runPlanesChunk(ex, c, chunk);
+  if (kind === JobKind.attention) return runAttentionChunk(ex, c, chunk, thread);
   runMatmulChunk(ex, c, chunk, thread, st);
 }
 
 /** Takes chunks from the shared counter until none are left; used by the main thread and the workers. */
 export function drainChunks(ex: Exports, c: Int32Array, thread: number, st: ThreadState): void {
+  // per-thread scratch is sized for the job's threads
+  if (thread >= c[Ctl.jobThreads]) return;
   for (;;) {
     const chunk = Atomics.add(c, Ctl.counter, 1);
     if (chunk >= c[Ctl.total]) return;

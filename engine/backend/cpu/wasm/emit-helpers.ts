@@ -52,13 +52,16 @@ export function forColsUnrolled(k: Code, j: number, ends: { vec2: number; vec: n
   loopCols(k, j, ends.row, 4, tail);
 }
 
-/** Emits `for row in rows` around body(); each pointer local in `ptrs` advances by rowBytes per row. */
-export function forRows(k: Code, rows: number, rowBytes: number, ptrs: number[], body: () => void): void {
+/**
+ * Emits `for row in rows` around body(); each pointer local in `ptrs` advances by rowBytes per row, or by the
+ * local strides[i] where given.
+ */
+export function forRows(k: Code, rows: number, rowBytes: number, ptrs: number[], body: () => void, strides: (number | undefined)[] = []): void {
   k.block();
   k.get(rows).i32(0).i32LeS().brIf(0);
   k.loop();
   body();
-  for (const p of ptrs) k.get(p).get(rowBytes).i32Add().set(p);
+  ptrs.forEach((p, i) => k.get(p).get(strides[i] ?? rowBytes).i32Add().set(p));
   k.get(rows).i32(1).i32Sub().tee(rows).brIf(0);
   k.end().end();
 }

@@ -19,24 +19,54 @@ export const kernelName = (s: KernelShape) =>
 
 const laneBroadcast = (l: number) => Array.from({ length: 16 }, (_, i) => l * 4 + (i & 3));
 
+/** gemm's `flags`: add to C's tile instead of overwriting it; add bias[j] to column j before storing. */
+export const enum GemmFlags { accumulate = 1, bias = 2 }
+
+/** Locals of a micro-kernel's C tile: the flags param, the tile's address, a row pointer, the row stride, acc[row][vector]. */
+export interface TileLocals { flags: number; ctile: number; crow: number; ldc: number; acc: number[][] }
+
+/** Sets the accumulators to C's tile when the flags ask to accumulate, else to zeros. */
+export function emitTileStart(k: Code, { flags, ctile, crow, ldc, acc }: TileLocals): void {
+  k.get(flags).i32(GemmFlags.accumulate).and_().if_();
+  k.get(ctile).set(crow);
+  acc.forEach((row, r) => {
+    row.forEach((a, v) => k.get(crow).v128Load(v * 16).set(a));
+    if (r < acc.length - 1) k.get(crow).get(ldc).i32Add().set(crow);
+  });
+  k.else_();
+  for (const row of acc) for (const a of row) k.v128Const([0, 0, 0, 0]).set(a);
+  k.end();
+}
+
+/** Stores the accumulators to C's tile. */
+export function emitTileStore(k: Code, { ctile, crow, ldc, acc }: TileLocals): void {
+  k.get(ctile).set(crow);
+  acc.forEach((row, r) => {
+    row.forEach((a, v) => k.get(crow).get(a).v128Store(v * 16));
+    if (r < acc.length - 1) k.get(crow).get(ldc).i32Add().set(crow);
+  });
+}
+
 /**
- * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, accumulate): for every NR-column panel of B and every
- * MR-row panel of A, C[tile] (+)= Apanel · Bpanel over kSteps*UNROLL k. c and ldc are byte addresses/strides.
+ * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, flags, bias): for every NR-column panel of B and every
+ * MR-row panel of A, C[tile] (+)= Apanel · Bpanel over kSteps*UNROLL k, then (+ bias, flags & bias) stored.
+ * c, ldc and bias (NR-padded, one float a column) are byte addresses/strides. The bias is added to the finished
+ * float32 sum, so C + bias rounds as a separate add would.
  */
 export function emitGemm(shape: KernelShape): FuncDef {
   const { mr, nr, relaxed } = shape, unroll = shape.unroll ?? UNROLL, shuffle = shape.aBcast === 'shuffle', bInReg = shape.bInReg !== false;
   const nv = nr / 4;
-  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum] = [0, 1, 2, 3, 4, 5, 6, 7];
-  let next = 8;
+  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum, bias] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  let next = 9;
   const jp = next++, ip = next++, apan = next++, bpan = next++, cpan = next++, ctile = next++;
   const acur = next++, bcur = next++, kk = next++, crow = next++, aPanelBytes = next++, bPanelBytes = next++;
-  const i32Locals = next - 8;
+  const i32Locals = next - 9;
   const acc: number[][] = [];
   for (let r = 0; r < mr; r++) { acc.push([]); for (let v = 0; v < nv; v++) acc[r].push(next++); }
   const bv: number[] = [];
   for (let v = 0; v < nv; v++) bv.push(next++);
   const av = next++, a4 = next++;
-  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - 8 - i32Locals).fill(T.v128)];
+  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - 9 - i32Locals).fill(T.v128)];
 
   const k = new Code();
   k.get(kSteps).i32(UNROLL * mr * 4).i32Mul().set(aPanelBytes);
@@ -45,15 +75,7 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.loop(); // over column panels
   k.get(mPanels).set(ip).get(ap).set(apan).get(cpan).set(ctile);
   k.loop(); // over row panels
-  k.get(accum).if_();
-  k.get(ctile).set(crow);
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) k.get(crow).v128Load(v * 16).set(acc[r][v]);
-    if (r < mr - 1) k.get(crow).get(ldc).i32Add().set(crow);
-  }
-  k.else_();
-  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.v128Const([0, 0, 0, 0]).set(acc[r][v]);
-  k.end();
+  emitTileStart(k, { flags: accum, ctile, crow, ldc, acc });
   k.get(apan).set(acur).get(bpan).set(bcur).get(kSteps).i32(UNROLL / unroll).i32Mul().set(kk);
   k.loop(); // over k, `unroll` steps per trip
   for (let u = 0; u < unroll; u++) {
@@ -76,11 +98,13 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.get(bcur).i32(unroll * nr * 4).i32Add().set(bcur);
   k.get(kk).i32(1).i32Sub().tee(kk).brIf(0);
   k.end();
-  k.get(ctile).set(crow);
-  for (let r = 0; r < mr; r++) {
-    for (let v = 0; v < nv; v++) k.get(crow).get(acc[r][v]).v128Store(v * 16);
-    if (r < mr - 1) k.get(crow).get(ldc).i32Add().set(crow);
-  }
+  k.get(accum).i32(GemmFlags.bias).and_().if_();
+  // this column panel's bias: bias + (cpan − c), the B registers being free now
+  k.get(bias).get(cpan).i32Add().get(c).i32Sub().set(crow);
+  for (let v = 0; v < nv; v++) k.get(crow).v128Load(v * 16).set(bv[v]);
+  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.get(acc[r][v]).get(bv[v]).f32x4Add().set(acc[r][v]);
+  k.end();
+  emitTileStore(k, { flags: accum, ctile, crow, ldc, acc });
   k.get(apan).get(aPanelBytes).i32Add().set(apan);
   k.get(ctile).get(ldc).i32(mr).i32Mul().i32Add().set(ctile);
   k.get(ip).i32(1).i32Sub().tee(ip).brIf(0);
@@ -89,7 +113,7 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.get(cpan).i32(nr * 4).i32Add().set(cpan);
   k.get(jp).i32(1).i32Sub().tee(jp).brIf(0);
   k.end();
-  return { name: kernelName(shape), params: Array(8).fill(T.i32), locals, body: k };
+  return { name: kernelName(shape), params: Array(9).fill(T.i32), locals, body: k };
 }
 
 /** Copies `width` contiguous floats from the address in local src to the address in local dst. */

@@ -2,7 +2,7 @@
 // A job is split into chunks (one batch item × up to MC rows of C); a thread takes chunks from a shared
 // counter, packs what the chunk needs into its own scratch, runs the kernel, and copies its rows of C out.
 import { Exports, KERNELS } from './runtime.js';
-import { UNROLL } from './matmul-kernel.js';
+import { GemmFlags, UNROLL } from './matmul-kernel.js';
 import { Ctl } from './protocol.js';
 
 export interface Plan {
@@ -15,7 +15,7 @@ export const tuning = { kernel: -1, MC: 0, KCMAX: 256 };
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
 /** The kernel with the least padded work per unit of speed. */
-function pickKernel(M: number, N: number): number {
+export function pickKernel(M: number, N: number): number {
   if (tuning.kernel >= 0) return tuning.kernel;
   let best = 0, bestCost = Infinity;
   KERNELS.forEach(({ mr, nr, gflops }, id) => {
@@ -52,7 +52,7 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
   const Np = roundUp(N, nr), kBlocks = Math.ceil(K / KC);
   const base = c[Ctl.scratchBase] + thread * c[Ctl.scratchBytes];
   const bPack = base, aPack = bPack + kBlocks * KC * Np * 4, cBuf = aPack + MC * KC * 4;
-  const aRS = c[Ctl.aRS], aCS = c[Ctl.aCS], bRS = c[Ctl.bRS], bCS = c[Ctl.bCS];
+  const aRS = c[Ctl.aRS], aCS = c[Ctl.aCS], bRS = c[Ctl.bRS], bCS = c[Ctl.bCS], bias = c[Ctl.biasBase];
   const packA = ex.pack.get(mr)!, packB = ex.pack.get(nr)!, gemm = ex.gemm[kernel];
 
   const bKey = c[Ctl.bBS] === 0 ? 0 : bi;
@@ -73,7 +73,8 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
   for (let q = 0; q < kBlocks; q++) {
     const k0 = q * KC, kc = Math.min(KC, K - k0), kcPad = roundUp(kc, UNROLL);
     packA(aSrc + k0 * aCS, aRS, aCS, rows, kc, kcPad, aPack);
-    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, q > 0 ? 1 : 0);
+    const flags = (q > 0 ? GemmFlags.accumulate : 0) | (q === kBlocks - 1 && bias !== 0 ? GemmFlags.bias : 0);
+    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, flags, bias);
   }
   if (!direct) ex.copyRows(cBuf, Np * 4, cOut, N * 4, rows, N * 4);
 }

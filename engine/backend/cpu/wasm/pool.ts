@@ -57,6 +57,7 @@ export function lockJob(c: Int32Array): void {
  */
 export function runJob(rt: Runtime, c: Int32Array, n: number, first?: () => void): void {
   const total = c[Ctl.total];
+  c[Ctl.jobThreads] = n;
   c[Ctl.done] = 0;
   c[Ctl.failed] = 0;
   if (n <= 1) {
@@ -72,5 +73,5 @@ export function runJob(rt: Runtime, c: Int32Array, n: number, first?: () => void
   drainChunks(rt.ex, c, 0, mainState);
   for (let d = Atomics.load(c, Ctl.done); d < total; d = Atomics.load(c, Ctl.done)) Atomics.wait(c, Ctl.done, d);
   Atomics.store(c, Ctl.counter, LOCKED);
-  if (c[Ctl.failed]) throw new Error(`wasm: a worker thread failed while running a ${['matmul', 'elementwise', 'rows'][c[Ctl.kind]]} job`);
+  if (c[Ctl.failed]) throw new Error(`wasm: a worker thread failed while running a ${['matmul', 'elementwise', 'rows', 'planes', 'attention'][c[Ctl.kind]]} job`);
 }

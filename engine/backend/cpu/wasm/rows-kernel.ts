@@ -66,9 +66,11 @@ function emitExp(k: Code, c: Constants, t: { d: number; t: number; n: number; r:
 
 // softmax(x) = exp(x − max) / sum exp(x − max), in three passes over the row (it stays in L1): max; exp,
 // stored, and summed; scale by 1/sum. x and y may be the same address (the caller computes in place).
-function softmax(fused: boolean): FuncDef {
-  const [x, y, rows, cols] = [0, 1, 2, 3];
-  const L = new Locals(4), k = new Code();
+// strided: softmaxStrided(x, xStride, y, rows, cols) reads rows xStride bytes apart (a padded GEMM tile).
+function softmax(fused: boolean, strided = false): FuncDef {
+  const [x, y, rows, cols] = strided ? [0, 2, 3, 4] : [0, 1, 2, 3];
+  const nParams = strided ? 5 : 4;
+  const L = new Locals(nParams), k = new Code();
   const ends = rowEnds(k, L, cols), j = L.add(T.i32);
   const vm = [L.add(T.v128), L.add(T.v128)], vs = L.add(T.v128), s = L.add(T.f32), e = L.add(T.v128);
   const t = { d: L.add(T.v128), t: L.add(T.v128), n: L.add(T.v128), r: L.add(T.v128), r2: L.add(T.v128) };
@@ -95,8 +97,8 @@ function softmax(fused: boolean): FuncDef {
     k.set(s).f32(1).get(s).f32Div().f32x4Splat().set(vs);
     forColsUnrolled(k, j, ends, (off) => { k.get(y).get(j).i32Add(); at(y, off).get(vs).f32x4Mul().v128Store(off); },
       () => k.get(y).get(j).i32Add().get(y).get(j).i32Add().f32Load().get(vs).f32x4ExtractLane(0).f32Mul().f32Store());
-  });
-  return { name: 'softmax', params: [T.i32, T.i32, T.i32, T.i32], locals: L.types, body: k };
+  }, strided ? [1] : []);
+  return { name: strided ? 'softmaxStrided' : 'softmax', params: Array<T>(nParams).fill(T.i32), locals: L.types, body: k };
 }
 
 // d softmax: dx = y * (g - sum(g * y)); dx may be the address of g (the caller computes in place).
@@ -121,7 +123,7 @@ function softmaxBackward(): FuncDef {
 
 /** fused: the exp uses relaxed SIMD multiply-adds (only where the engine has relaxed SIMD on). */
 export function emitSoftmaxKernels(fused = false): FuncDef[] {
-  return [softmax(fused), softmaxBackward()];
+  return [softmax(fused), softmax(fused, true), softmaxBackward()];
 }
 
 /** The row kernels a threaded row job can run (the value stored in Ctl.rowOp). */
@@ -130,7 +132,7 @@ export const enum RowOp { softmax = 0, softmaxBackward = 1, layerNorm = 2, layer
 const bits = new Int32Array(1), bitsAsF32 = new Float32Array(bits.buffer);
 /** A float32's bits as an int32 (eps travels in an Int32 control slot) and back. */
 export function f32Bits(x: number): number { bitsAsF32[0] = x; return bits[0]; }
-function bitsF32(i: number): number { bits[0] = i; return bitsAsF32[0]; }
+export function bitsF32(i: number): number { bits[0] = i; return bitsAsF32[0]; }
 
 /**
  * Runs chunk `chunk` of the row job in the control block (any thread): rows [chunk·rowChunk, +rowChunk) of

@@ -4,6 +4,7 @@ import { buildModule, ConstPool, FuncDef } from './emitter.js';
 import { CONST_BYTES, CTRL_BYTES } from './protocol.js';
 import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
 import { emitSoftmaxKernels } from './rows-kernel.js';
+import { emitGemmStridedA, stridedKernelName, type StridedShape } from './gemm-strided-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
 import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
 import { emitGelu32Kernels } from './gelu32-kernel.js';
@@ -54,11 +55,18 @@ export const KERNELS: (KernelShape & { gflops: number })[] = [
   ] : []),
 ];
 
+/** The strided-A kernels (gemm-strided-kernel.ts): one tile shape, with the plain and (where on) the fused multiply-add. */
+export const STRIDED_KERNELS: StridedShape[] = [{ mr: 4, nr: 8, relaxed: false }, ...(RELAXED ? [{ mr: 4, nr: 8, relaxed: true }] : [])];
+
 export interface Exports {
   gemm: ((...args: number[]) => void)[];
   pack: Map<number, (...args: number[]) => void>;
+  /** strided-A GEMM by `relaxed` (gemm-strided-kernel.ts): (a, ars, acs, M, bp, K, kPad, nPanels, c, ldc, flags) */
+  gemmA: Map<boolean, (...args: number[]) => void>;
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, rowBytes: number): void;
   softmax(x: number, y: number, rows: number, cols: number): void;
+  /** softmax over rows xStride bytes apart, into contiguous y */
+  softmaxStrided(x: number, xStride: number, y: number, rows: number, cols: number): void;
   softmaxBackward(y: number, g: number, dx: number, rows: number, cols: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
   layerNormBackward(x: number, w: number, mean: number, rstd: number, g: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
@@ -105,7 +113,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool, RELAXED), ...emitBroadcastKernels());
+  funcs.push(...STRIDED_KERNELS.map(emitGemmStridedA), emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool, RELAXED), ...emitBroadcastKernels());
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES, SHARED)), constants: new Uint8Array(pool.bytes) };
 }
 
@@ -116,8 +124,10 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
   return {
     gemm: KERNELS.map((s) => e[kernelName(s)]),
     pack,
+    gemmA: new Map(STRIDED_KERNELS.map((s) => [s.relaxed, e[stridedKernelName(s)]])),
     copyRows: e.copyRows,
     softmax: e.softmax,
+    softmaxStrided: e.softmaxStrided,
     softmaxBackward: e.softmaxBackward,
     layerNorm: e.layerNorm,
     layerNormBackward: e.layerNormBackward,

@@ -1,0 +1,118 @@
+// Fused multi-head attention on the GEMM kernels: one job, a chunk per (batch, head). A thread reads its head's
+// slices of q, k, v straight out of the [B, N, H·hd] tensors (the head split is a stride: A operands in place,
+// B operands packed), runs the products and the softmax in its own scratch, and writes its head's columns of the
+// output (the head merge is copyRows' stride): no split or merge copies, no [B·H, N, N] scores, one job instead
+// of five. The products use the multiply-add and k blocking that the batched matmul uses for the same shapes, so
+// the results equal the composed path's bit for bit.
+import { Ctl } from './protocol.js';
+import { KERNELS, STRIDED_KERNELS, type Exports } from './runtime.js';
+import { GemmFlags, UNROLL } from './matmul-kernel.js';
+import { bitsF32 } from './rows-kernel.js';
+import { pickKernel, tuning } from './matmul.js';
+
+const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+/** The strided-A kernels' tile. */
+const STRIDED = STRIDED_KERNELS[0];
+const MAX_MR = STRIDED.mr, MAX_NR = STRIDED.nr;
+/** Floats of slack after each scratch buffer (a kernel may read a vector past its panel's last float). */
+const SLACK = 16;
+
+/** An operand of a product: byte address of element (0, 0), and the byte strides of its rows and columns. */
+interface Operand { at: number; rs: number; cs: number }
+
+/** One thread's scratch: a packed B block, the padded score tile, a contiguous [N, N], the output tile, a scaled q slice. */
+interface Scratch { bPack: number; scores: number; square: number; tile: number; qCopy: number }
+
+function kcBound(k: number): number {
+  return roundUp(Math.min(tuning.KCMAX, k), UNROLL);
+}
+
+/** Scratch bytes a thread needs for sequences of n and heads of hd. */
+export function attentionScratchBytes(n: number, hd: number): number {
+  const kc = kcBound(Math.max(n, hd)), rows = n + MAX_MR, wide = Math.max(n, hd) + MAX_NR;
+  const floats = kc * wide + rows * (n + MAX_NR) + n * n + rows * (hd + MAX_NR) + n * hd + 5 * SLACK;
+  return roundUp(floats * 4, 64);
+}
+
+function layout(base: number, n: number, hd: number): Scratch {
+  const kc = kcBound(Math.max(n, hd)), rows = n + MAX_MR, wide = Math.max(n, hd) + MAX_NR;
+  let at = base;
+  const take = (floats: number) => { const a = at; at += (floats + SLACK) * 4; return a; };
+  return { bPack: take(kc * wide), scores: take(rows * (n + MAX_NR)), square: take(n * n), tile: take(rows * (hd + MAX_NR)), qCopy: take(n * hd) };
+}
+
+/** x[0, n) *= s in place, s read from the control block's scale slot: the rounding of a tensor times a scalar. */
+function scale(ex: Exports, at: number, n: number): void {
+  ex.binary.get('mul_vs')!(at, 0, 0, Ctl.atScale * 4, 0, 0, at, 1, 1, n);
+}
+
+/**
+ * C (ldc bytes a row, whole tiles: room for M rounded up to STRIDED.mr rows and N to STRIDED.nr columns) = A·B
+ * for [M, K] A, read in place, and [K, N] B, packed; scaleB multiplies B's packed copy by the scale in the
+ * control block (as scaling B first would). Uses the fused multiply-add exactly where the batched matmul would
+ * for the same shapes, and its k blocking, so the bits agree. Returns the row stride of C.
+ */
+function product(ex: Exports, sc: Scratch, a: Operand, b: Operand, M: number, N: number, K: number, c: number, scaleB = false): number {
+  const relaxed = KERNELS[pickKernel(M, N)].relaxed === true;
+  const kBlocks = Math.ceil(K / tuning.KCMAX), KC = roundUp(Math.ceil(K / kBlocks), UNROLL);
+  const Np = roundUp(N, STRIDED.nr);
+  const packB = ex.pack.get(STRIDED.nr)!, gemm = ex.gemmA.get(relaxed)!;
+  for (let q = 0; q < kBlocks; q++) {
+    const k0 = q * KC, kc = Math.min(KC, K - k0), kcPad = roundUp(kc, UNROLL);
+    packB(b.at + k0 * b.rs, b.cs, b.rs, N, kc, kcPad, sc.bPack);
+    if (scaleB) scale(ex, sc.bPack, Np * kcPad);
+    gemm(a.at + k0 * a.cs, a.rs, a.cs, M, sc.bPack, kc, kcPad, Np / STRIDED.nr, c, Np * 4, q > 0 ? GemmFlags.accumulate : 0);
+  }
+  return Np * 4;
+}
+
+/** Whether s is a power of two: then (s·q) kᵀ = q (s·k)ᵀ exactly (the scale moves to the packed B). */
+const powerOfTwo = (s: number): boolean => s > 0 && Number.isFinite(s) && Math.log2(s) === Math.round(Math.log2(s));
+
+/**
+ * Runs chunk `chunk` (one (batch, head) pair) of the attention job in the control block, on any thread.
+ *   forward:  P = softmax((s·q) kᵀ);  y = P v
+ *   backward: dv = Pᵀ dy;  dP = dy vᵀ;  dS = P (dP − Σ dP·P);  dq = s · dS k;  dk = dSᵀ (s·q)
+ */
+export function runAttentionChunk(ex: Exports, c: Int32Array, chunk: number, thread: number): void {
+  const heads = c[Ctl.atHeads], n = c[Ctl.atSeq], hd = c[Ctl.atHeadSize];
+  const d = heads * hd, b = Math.floor(chunk / heads), h = chunk - b * heads;
+  const off = (b * n * d + h * hd) * 4, row = d * 4;
+  const sc = layout(c[Ctl.atScratch] + thread * c[Ctl.atScratchBytes], n, hd);
+  const at = (slot: Ctl): number => c[slot] + off;
+  // a head's [N, hd] slice, and its transpose, as operands
+  const slice = (slot: Ctl): Operand => ({ at: at(slot), rs: row, cs: 4 });
+  const sliceT = (slot: Ctl): Operand => ({ at: at(slot), rs: 4, cs: row });
+  const pAt = c[Ctl.atP] === 0 ? sc.square : c[Ctl.atP] + chunk * n * n * 4;
+  const square: Operand = { at: pAt, rs: n * 4, cs: 4 }, squareT: Operand = { at: pAt, rs: 4, cs: n * 4 };
+  /** the [N, hd] result in the tile, to this head's columns of the tensor in `slot` */
+  const writeOut = (slot: Ctl, ld: number) => ex.copyRows(sc.tile, ld, at(slot), row, n, hd * 4);
+
+  if (c[Ctl.atBackward] === 0) {
+    // S = (s·q) kᵀ, with the scale on the packed kᵀ when that is exact, else on a copy of q's slice
+    let q = slice(Ctl.atQ);
+    const exact = powerOfTwo(bitsF32(c[Ctl.atScale]));
+    if (!exact) {
+      ex.copyRows(q.at, row, sc.qCopy, hd * 4, n, hd * 4);
+      scale(ex, sc.qCopy, n * hd);
+      q = { at: sc.qCopy, rs: hd * 4, cs: 4 };
+    }
+    const ld = product(ex, sc, q, sliceT(Ctl.atK), n, n, hd, sc.scores, exact);
+    ex.softmaxStrided(sc.scores, ld, pAt, n, n);
+    writeOut(Ctl.atOut, product(ex, sc, square, slice(Ctl.atV), n, hd, n, sc.tile));
+    return;
+  }
+  if (c[Ctl.atDv] !== 0) writeOut(Ctl.atDv, product(ex, sc, squareT, slice(Ctl.atOut), n, hd, n, sc.tile));
+  if (c[Ctl.atDq] === 0 && c[Ctl.atDk] === 0) return;
+  const ld = product(ex, sc, slice(Ctl.atOut), sliceT(Ctl.atV), n, n, hd, sc.scores);
+  const ds = sc.square;
+  ex.copyRows(sc.scores, ld, ds, n * 4, n, n * 4);
+  ex.softmaxBackward(pAt, ds, ds, n, n);
+  const dS: Operand = { at: ds, rs: n * 4, cs: 4 }, dST: Operand = { at: ds, rs: 4, cs: n * 4 };
+  if (c[Ctl.atDq] !== 0) {
+    const ldq = product(ex, sc, dS, slice(Ctl.atK), n, hd, n, sc.tile);
+    scale(ex, sc.tile, n * (ldq / 4));
+    writeOut(Ctl.atDq, ldq);
+  }
+  if (c[Ctl.atDk] !== 0) writeOut(Ctl.atDk, product(ex, sc, dST, slice(Ctl.atQ), n, hd, n, sc.tile, true));
+}
