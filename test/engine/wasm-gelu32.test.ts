@@ -27,6 +27,19 @@ const pdfTimesX = (x: number): number => (Number.isFinite(x) ? (x * Math.exp(-0.
 const SPECIAL = [0, -0, 1, -1, 0.5, -0.5, 1e-30, -1e-30, 1e-45, -0.7517915, 3, -3, 5, -5, 10, -10, -12.9, -13.2, 14.4, -14.4,
   14.6, -14.6, 30, -30, 3e38, -3e38, Infinity, -Infinity, NaN];
 
+/** Values for the kernels' short path (groups of four all within |x| ≤ 2.5), its edges, and some groups sent to the general path. */
+const SHORT_SPECIAL = [0, -0, 2.5, -2.5, 2.4999998, -2.4999998, 1e-30, -1e-30, 1e-45, -1e-45, 1, -1, 0.5, -0.7517915];
+
+/** mostly within [−2.5, 2.5] (the short path), its specials, and one lane in 37 pushed up to 3.75 */
+function shortInputs(n: number, seed: number): Float32Array {
+  const x = uniformF32(n, seed, 2.5);
+  for (let i = 0; i < n; i++) {
+    if (i % 37 === 7) x[i] *= 1.5;
+    if (i % 13 === 0) x[i] = SHORT_SPECIAL[(i / 13) % SHORT_SPECIAL.length];
+  }
+  return x;
+}
+
 /** special values, [−8, 8], [−16, 16] and [−200, 200] */
 function inputs(n: number, seed: number): Float32Array {
   const x = uniformF32(n, seed, 8);
@@ -69,38 +82,41 @@ function onOneAndTwoThreads(body: (threads: number) => void): void {
   }
 }
 
-test('wasm gelu32 equals x·Φ(x) in float64 to 1e-6 relative, at every size, on one and two threads', { skip }, () => {
-  onOneAndTwoThreads((threads) => {
+/** The input sets every kernel test runs on: wide (mostly the general path) and short (mostly the short one). */
+const INPUT_SETS = [inputs, shortInputs];
+
+test('wasm gelu32 equals x·Φ(x) in float64 to 1e-6 relative, at every size, on one and two threads, on both paths', { skip }, () => {
+  onOneAndTwoThreads((threads) => INPUT_SETS.forEach((make) => {
     SIZES.forEach((n, i) => {
-      const x = inputs(n, 31 * i + threads), y = new Float32Array(n + 1).fill(12345);
+      const x = make(n, 31 * i + threads), y = new Float32Array(n + 1).fill(12345);
       gelu32F32(x.subarray(0, n), y.subarray(0, n));
       for (let j = 0; j < n; j++) checkForward(x[j], y[j]);
       assert.equal(y[n], 12345, 'gelu32 wrote past the end');
     });
-  });
-  fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), seedArb, (n, seed) => {
-    const x = inputs(n, seed + 1), y = new Float32Array(n);
+  }));
+  fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), seedArb, fc.constantFrom(...INPUT_SETS), (n, seed, make) => {
+    const x = make(n, seed + 1), y = new Float32Array(n);
     gelu32F32(x, y);
     for (let j = 0; j < n; j++) checkForward(x[j], y[j]);
   }), { numRuns: 20 });
 });
 
-test("wasm gelu32 backward equals g·(Φ(x) + xφ(x)) in float64 to 1e-6 of its terms, at every size, on one and two threads", { skip }, () => {
-  onOneAndTwoThreads((threads) => {
+test("wasm gelu32 backward equals g·(Φ(x) + xφ(x)) in float64 to 1e-6 of its terms, at every size, on one and two threads, on both paths", { skip }, () => {
+  onOneAndTwoThreads((threads) => INPUT_SETS.forEach((make) => {
     SIZES.forEach((n, i) => {
-      const x = inputs(n, 7 * i + threads), g = uniformF32(n, 13 * i + 5, 3), y = new Float32Array(n + 1).fill(12345);
+      const x = make(n, 7 * i + threads), g = uniformF32(n, 13 * i + 5, 3), y = new Float32Array(n + 1).fill(12345);
       gelu32BackwardF32(g, x.subarray(0, n), y.subarray(0, n));
       for (let j = 0; j < n; j++) checkBackward(g[j], x[j], y[j]);
       assert.equal(y[n], 12345, 'gelu32Backward wrote past the end');
     });
-  });
+  }));
 });
 
-test("wasm gelu32WithGrad writes gelu32's y and gelu32Backward's gelu'(x) (grad 1) bit for bit, at every size, on one and two threads", { skip }, () => {
+test("wasm gelu32WithGrad writes gelu32's y and gelu32Backward's gelu'(x) (grad 1) bit for bit, at every size, on one and two threads, on both paths", { skip }, () => {
   const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-  onOneAndTwoThreads((threads) => {
+  onOneAndTwoThreads((threads) => INPUT_SETS.forEach((make) => {
     SIZES.forEach((n, i) => {
-      const x = inputs(n, 17 * i + threads), ones = new Float32Array(n).fill(1);
+      const x = make(n, 17 * i + threads), ones = new Float32Array(n).fill(1);
       const y = new Float32Array(n + 1).fill(12345), d = new Float32Array(n + 1).fill(12345);
       gelu32WithGradF32(x.subarray(0, n), y.subarray(0, n), d.subarray(0, n));
       const yRef = new Float32Array(n), dRef = new Float32Array(n);
@@ -112,7 +128,7 @@ test("wasm gelu32WithGrad writes gelu32's y and gelu32Backward's gelu'(x) (grad 
       assert.equal(y[n], 12345, 'gelu32WithGrad wrote past the end of y');
       assert.equal(d[n], 12345, 'gelu32WithGrad wrote past the end of d');
     });
-  });
+  }));
 });
 
 test("gelu's gradient from the saved gelu'(x) (recorded forward) equals the backward's recomputation: bit for bit on the f32x4 path, to float32 rounding on the TypeScript one", { skip }, async () => {

@@ -10,6 +10,9 @@
 // so the exponent carries no rounding of z². Beyond |x| = 14.5, Φ is 0 or 1 and φ is 0 to float32. Results
 // that fall below float32's normal range are formed at 2^64 times their size and scaled once at the end, so
 // they round once into subnormals.
+// That general path serves any four lanes; four lanes all within |x| ≤ 2.5 (most activations) take a short
+// one instead: Φ(−|x|) = exp(−x²/2) / R(|x|), R a polynomial, one exp shared with φ (see fastStep), 1.3× to
+// 2× faster. Both stay within 1e-6 relative (measured: short path 5.1e-7 forward, 3.5e-7 backward).
 import { Code, ConstPool, FuncDef, T } from './emitter.js';
 import { Locals } from './emit-helpers.js';
 
@@ -22,6 +25,15 @@ const EXP_POLY = [1, 0.9999997019767761, 0.4999915063381195, 0.16667652130126953
 const LN2_HI = 0.693359375; // 9 significant bits: n·LN2_HI is exact
 const LN2_LO = -2.12194440e-4;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/**
+ * The short path, for four lanes all within |x| ≤ FAST_MAX (most activations): Φ(−a) = exp(−a²/2) / R(a) with
+ * R = exp(−a²/2) / Φ(−a), the reciprocal of Mills' ratio over √(2π), a degree-8 polynomial on [0, 2.5] (fitted
+ * here by weighted least squares to 2e-7 relative in float32 arithmetic). One exp serves Φ and φ; a²/2 rounds
+ * once (≤ 1.2e-7 relative on exp there), so no split and no cutoff.
+ */
+const FAST_MAX = 2.5;
+const RECIPROCAL_MILLS = [2, 1.5957685708999634, 0.273245245218277, -0.0479639433324337, -0.0004611663753166795,
+  0.003254343755543232, -0.001052173669449985, 0.00016794090333860368, -1.1542803804331925e-05];
 /** 2^64: exp results are formed this much larger (normal down to exp(−149·ln2)), 2^-64 scales them back. */
 const UP = 64;
 
@@ -33,6 +45,8 @@ function simd(k: Code, code: number): Code {
 }
 const f32x4Abs = (k: Code) => simd(k, 0xe0);
 const f32x4Pmin = (k: Code) => simd(k, 0xea);
+const f32x4Le = (k: Code) => simd(k, 0x45);
+const i32x4AllTrue = (k: Code) => simd(k, 0xa3);
 
 /** fused: polynomial steps a·b + c as one relaxed multiply-add (where relaxed SIMD is on). */
 interface Ctx { k: Code; L: Locals; pool: ConstPool; fused: boolean }
@@ -98,12 +112,11 @@ type Mode = 'forward' | 'backward' | 'withGrad';
 /** Pointer params of each mode, in order (then n). */
 const POINTERS: Record<Mode, readonly string[]> = { forward: ['x', 'y'], backward: ['g', 'x', 'y'], withGrad: ['x', 'y', 'd'] };
 
-/** Emits one f32x4 step at byte offset `off` from the pointer params: reads x (and g), writes y (and d). */
-function geluStep(c: Ctx, mode: Mode, off: number): void {
+/** The general path for the four lanes of x (a local): erfc by Numerical Recipes' erfcc, the exact split of a²/2. */
+function slowStep(c: Ctx, mode: Mode, off: number, x: number): void {
   const { k } = c;
-  const [x, a, t, ah, al, hh, hl, d, e, q, big] = Array.from({ length: 11 }, () => v128(c));
+  const [a, t, ah, al, hh, hl, d, e, q, big] = Array.from({ length: 10 }, () => v128(c));
   const at = (name: string) => POINTERS[mode].indexOf(name);
-  k.get(at('x')).v128Load(off).set(x);
   f32x4Abs(k.get(x)).tee(a); splat(c, CUTOFF); k.f32x4Gt().set(big); // NaN: not big
   k.get(a); splat(c, CUTOFF); f32x4Pmin(k).set(a); // pmin keeps a NaN
   // t = 1/(1 + a/(2√2))
@@ -137,6 +150,46 @@ function geluStep(c: Ctx, mode: Mode, off: number): void {
     if (mode === 'backward') k.get(at('g')).v128Load(off).f32x4Mul();
     k.v128Store(off);
   }
+}
+
+/** The short path (all four |x| ≤ FAST_MAX): e = 2^64 exp(−a²/2), Φ(−a) = e / (2^64 R(a)), φ(a) = e 2^-64/√(2π). */
+function fastStep(c: Ctx, mode: Mode, off: number, x: number, a: number): void {
+  const { k } = c;
+  const [h, zero, e, q, phi] = Array.from({ length: 5 }, () => v128(c));
+  const at = (name: string) => POINTERS[mode].indexOf(name);
+  k.get(a).get(a).f32x4Mul(); splat(c, 0.5); k.f32x4Mul().set(h);
+  k.v128Const([0, 0, 0, 0]).set(zero);
+  expShifted(c, h, zero);
+  k.set(e);
+  // q = Φ(−a); phi = Φ(x): q for x < 0, 1 − q otherwise
+  k.get(e); estrin(c, RECIPROCAL_MILLS.map((v) => v * 2 ** UP), a); k.f32x4Div().set(q);
+  k.get(q); splat(c, 1); k.get(q).f32x4Sub(); k.get(x); splat(c, 0); k.f32x4Lt().v128Bitselect().set(phi);
+  if (mode !== 'backward') k.get(at('y')).get(x).get(phi).f32x4Mul().v128Store(off);
+  if (mode !== 'forward') {
+    // Φ(x) + x φ(x); the backward times the upstream gradient
+    k.get(at(mode === 'backward' ? 'y' : 'd'));
+    k.get(phi).get(x).get(e).f32x4Mul(); splat(c, INV_SQRT_2PI * 2 ** -UP); k.f32x4Mul().f32x4Add();
+    if (mode === 'backward') k.get(at('g')).v128Load(off).f32x4Mul();
+    k.v128Store(off);
+  }
+}
+
+/**
+ * Emits one f32x4 step at byte offset `off` from the pointer params: reads x (and g), writes y (and d); the
+ * short path when all four lanes are within FAST_MAX (NaN is not), else the general one. A lane's bits thus
+ * depend on the path its group of four took (both within the stated 1e-6); the groups are fixed by the array
+ * (whole fours from its start, on any thread count), so a given array always gives the same bits.
+ */
+function geluStep(c: Ctx, mode: Mode, off: number): void {
+  const { k } = c;
+  const x = v128(c), a = v128(c);
+  k.get(POINTERS[mode].indexOf('x')).v128Load(off).set(x);
+  f32x4Abs(k.get(x)).tee(a); splat(c, FAST_MAX); f32x4Le(k); i32x4AllTrue(k);
+  k.if_();
+  fastStep(c, mode, off, x, a);
+  k.else_();
+  slowStep(c, mode, off, x);
+  k.end();
 }
 
 /**
