@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { setCpuKernels } from '../../engine/backend/cpu/fast.js';
 import { setWasmThreads, wasmAvailable } from '../../engine/backend/cpu/wasm/index.js';
 import { planesTuning } from '../../engine/backend/cpu/wasm/broadcast.js';
-import { getNumThreads, noGrad, tensor, type Tensor } from '../../engine/index.js';
+import { cat, getNumThreads, noGrad, tensor, type Tensor } from '../../engine/index.js';
 import { seedArb, uniformF32 } from '../helpers/random.js';
 
 const skip = !wasmAvailable() && 'WebAssembly SIMD is not available';
@@ -71,7 +71,7 @@ for (const op of ['add', 'sub', 'mul', 'div'] as const) {
   }));
 }
 
-test('wasm strided copy (contiguous() of permuted and sliced views) equals the TypeScript reference bit for bit, on one and two threads', { skip }, () => onOneAndTwoThreads(() => {
+test('wasm strided copy (contiguous() of permuted and sliced views, cat into a middle-axis slice) equals the TypeScript reference bit for bit, on one and two threads', { skip }, () => onOneAndTwoThreads(() => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 64 }), fc.constantFrom(2, 4), fc.integer({ min: 1, max: 60 }), fc.constantFrom(3, 16, 17), seedArb, (b, h, n, hd, seed) => {
     const x = rand([b, n, h, hd], seed);
     const cases: [string, () => Tensor][] = [
@@ -79,6 +79,9 @@ test('wasm strided copy (contiguous() of permuted and sliced views) equals the T
       ['head merge', () => x.permute(0, 2, 1, 3).contiguous().transpose(1, 2).reshape(b * n, h * hd)],
       ['a column slice', () => x.reshape(b * n, h * hd).narrow(1, 1, h * hd - 1).contiguous()],
       ['a transpose', () => x.reshape(b * n, h * hd).mT.contiguous()],
+      // the copy into a slice along a middle axis (each batch a contiguous run), from a transposed view
+      ['cat along the tokens, contiguous parts', () => cat([x.narrow(1, 0, 1).reshape(b, 1, h * hd), x.reshape(b, n, h * hd)], 1)],
+      ['cat along the tokens, a transposed part (the patch embedding\'s [B, D, N]ᵀ)', () => cat([x.narrow(1, 0, 1).reshape(b, 1, h * hd), x.reshape(b, h * hd, n).transpose(1, 2)], 1)],
     ];
     for (const [what, fn] of cases) assertSameBits(...bothWays(fn), `${what}, [${b}, ${n}, ${h}, ${hd}]`);
   }), { numRuns: 20 });

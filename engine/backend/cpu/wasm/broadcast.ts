@@ -108,7 +108,19 @@ export function copyStridedF32(src: View, dst: View): boolean {
   const n = dst.layout.shape.reduce((x, d) => x * d, 1);
   if (n < MIN_ELEMENTS || !f32(src.data, dst.data) || !wasmAvailable()) return false;
   const fd = fold(dst.layout.shape, [dst]);
+  const outer = dst.layout.shape[0];
+  if (fd.dims.length === 2 && fd.strides[0][1] === 1 && fd.dims[0] === outer && nonNegative(fold(src.layout.shape, [src]))) {
+    // dst is outer slices of contiguous runs (cat's slice along a middle axis): one copy per slice
+    const sub = (v: View, o: number): View => ({ data: v.data, layout: { shape: v.layout.shape.slice(1), strides: v.layout.strides.slice(1), offset: v.layout.offset + o * v.layout.strides[0] } });
+    for (let o = 0; o < outer; o++) copyToContiguous(sub(src, o), sub(dst, o), n / outer);
+    return true;
+  }
   if (fd.dims.length !== 1 || fd.strides[0][0] !== 1) return false; // dst not contiguous
+  return copyToContiguous(src, dst, n);
+}
+
+/** The copy into a contiguous dst of n elements; false (nothing done) where src has negative strides. */
+function copyToContiguous(src: View, dst: View, n: number): boolean {
   const f = fold(src.layout.shape, [src]);
   if (!nonNegative(f)) return false;
   const out = (dst.data as Float32Array).subarray(dst.layout.offset, dst.layout.offset + n);
