@@ -1,6 +1,6 @@
 // Emitted wasm for layernorm over the last axis of a contiguous [rows, cols] f32 array.
 import { Code, FuncDef, T } from './emitter.js';
-import { Locals, forCols, forRows, reduce, splat } from './emit-helpers.js';
+import { Locals, forCols, forColsUnrolled, forRows, reduce, splat } from './emit-helpers.js';
 
 // y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps), var the biased variance of the row
 function layerNorm(): FuncDef {
@@ -8,23 +8,29 @@ function layerNorm(): FuncDef {
   const L = new Locals(9), k = new Code();
   const rowBytes = L.add(T.i32), vecEnd = L.add(T.i32), j = L.add(T.i32), n = L.add(T.f32);
   const vs = L.add(T.v128), s = L.add(T.f32), mu = L.add(T.f32), r = L.add(T.f32), vmu = L.add(T.v128), vr = L.add(T.v128);
-  const d = L.add(T.v128);
+  const d = L.add(T.v128), vs2 = L.add(T.v128);
   k.get(cols).i32(4).i32Mul().set(rowBytes);
   k.get(cols).i32(2).i32Shl().i32(-16).and_().set(vecEnd);
   k.get(cols).f32ConvertI32S().set(n);
+  const ends = { row: rowBytes, vec: vecEnd, vec2: L.add(T.i32) };
+  k.get(rowBytes).i32(-32).and_().set(ends.vec2);
   forRows(k, rows, rowBytes, [x, y], () => {
-    k.v128Const(splat(0)).set(vs).f32(0).set(s);
-    forCols(k, j, vecEnd, rowBytes, () => k.get(vs).get(x).get(j).i32Add().v128Load().f32x4Add().set(vs),
+    // two accumulators (columns 8j..8j+3 and 8j+4..8j+7): the sums' add chains are the row's latency
+    k.v128Const(splat(0)).tee(vs).set(vs2).f32(0).set(s);
+    forColsUnrolled(k, j, ends, (off, acc) => { const v = acc === 0 ? vs : vs2; k.get(v).get(x).get(j).i32Add().v128Load(off).f32x4Add().set(v); },
       () => k.get(s).get(x).get(j).i32Add().f32Load().f32Add().set(s));
+    k.get(vs).get(vs2).f32x4Add().set(vs);
     reduce(k, vs, 'add'); k.get(s).f32Add().get(n).f32Div().tee(mu).f32x4Splat().set(vmu);
-    k.v128Const(splat(0)).set(vs).f32(0).set(s);
-    forCols(k, j, vecEnd, rowBytes, () => {
-      k.get(x).get(j).i32Add().v128Load().get(vmu).f32x4Sub().set(d);
-      k.get(vs).get(d).get(d).f32x4Mul().f32x4Add().set(vs);
+    k.v128Const(splat(0)).tee(vs).set(vs2).f32(0).set(s);
+    forColsUnrolled(k, j, ends, (off, acc) => {
+      const v = acc === 0 ? vs : vs2;
+      k.get(x).get(j).i32Add().v128Load(off).get(vmu).f32x4Sub().set(d);
+      k.get(v).get(d).get(d).f32x4Mul().f32x4Add().set(v);
     }, () => {
       k.get(x).get(j).i32Add().f32Load().get(mu).f32Sub().f32x4Splat().set(d);
       k.get(s).get(d).f32x4ExtractLane(0).get(d).f32x4ExtractLane(0).f32Mul().f32Add().set(s);
     });
+    k.get(vs).get(vs2).f32x4Add().set(vs);
     reduce(k, vs, 'add'); k.get(s).f32Add().get(n).f32Div().get(eps).f32Add().f32Sqrt().set(r);
     k.f32(1).get(r).f32Div().tee(r).f32x4Splat().set(vr);
     k.get(mean).get(mu).f32Store().get(rstd).get(r).f32Store();
