@@ -16,6 +16,9 @@
 import { Code, ConstPool, FuncDef, T } from './emitter.js';
 import { Locals } from './emit-helpers.js';
 
+/** 1.5·2^23: v + MAGIC rounds v to the nearest integer n (ties to even) and holds n in its low mantissa bits. */
+const MAGIC = 12582912;
+const MAGIC_BITS = 0x4b400000;
 /** |x| past which Φ is exactly 0 or 1, and x φ(x) is 0, in float32 (Φ(−14.5) ≈ 6e-48). */
 const CUTOFF = 14.5;
 // P(t) of erfcc, lowest degree first
@@ -45,8 +48,7 @@ function simd(k: Code, code: number): Code {
 }
 const f32x4Abs = (k: Code) => simd(k, 0xe0);
 const f32x4Pmin = (k: Code) => simd(k, 0xea);
-const f32x4Le = (k: Code) => simd(k, 0x45);
-const i32x4AllTrue = (k: Code) => simd(k, 0xa3);
+const v128AnyTrue = (k: Code) => simd(k, 0x53);
 
 /** fused: polynomial steps a·b + c as one relaxed multiply-add (where relaxed SIMD is on). */
 interface Ctx { k: Code; L: Locals; pool: ConstPool; fused: boolean }
@@ -155,20 +157,23 @@ function slowStep(c: Ctx, mode: Mode, off: number, x: number): void {
 /** The short path (all four |x| ≤ FAST_MAX): e = 2^64 exp(−a²/2), Φ(−a) = e / (2^64 R(a)), φ(a) = e 2^-64/√(2π). */
 function fastStep(c: Ctx, mode: Mode, off: number, x: number, a: number): void {
   const { k } = c;
-  const [h, zero, e, q, phi] = Array.from({ length: 5 }, () => v128(c));
+  const [e, m, n, r, q, phi] = Array.from({ length: 6 }, () => v128(c));
   const at = (name: string) => POINTERS[mode].indexOf(name);
-  k.get(a).get(a).f32x4Mul(); splat(c, 0.5); k.f32x4Mul().set(h);
-  k.v128Const([0, 0, 0, 0]).set(zero);
-  expShifted(c, h, zero);
-  k.set(e);
+  // e = exp(−a²/2): n = round(−a²/2 / ln 2) ∈ [−5, 0] by the magic-number add (m holds n in its low bits),
+  // r = (−a²/2 − n·LN2_HI) − n·LN2_LO, e^r by polynomial, times 2^n from m's bits
+  k.get(a).get(a).f32x4Mul(); splat(c, -0.5); k.f32x4Mul().set(e);
+  k.get(e); splat(c, Math.LOG2E); k.f32x4Mul(); splat(c, MAGIC); k.f32x4Add().tee(m); splat(c, MAGIC); k.f32x4Sub().set(n);
+  k.get(e).get(n); splat(c, LN2_HI); k.f32x4Mul().f32x4Sub().get(n); splat(c, LN2_LO); k.f32x4Mul().f32x4Sub().set(r);
+  estrin(c, EXP_POLY, r);
+  k.get(m); splatBits(c, 127 - MAGIC_BITS); k.i32x4Add().i32(23).i32x4Shl().f32x4Mul().set(e);
   // q = Φ(−a); phi = Φ(x): q for x < 0, 1 − q otherwise
-  k.get(e); estrin(c, RECIPROCAL_MILLS.map((v) => v * 2 ** UP), a); k.f32x4Div().set(q);
+  k.get(e); estrin(c, RECIPROCAL_MILLS, a); k.f32x4Div().set(q);
   k.get(q); splat(c, 1); k.get(q).f32x4Sub(); k.get(x); splat(c, 0); k.f32x4Lt().v128Bitselect().set(phi);
   if (mode !== 'backward') k.get(at('y')).get(x).get(phi).f32x4Mul().v128Store(off);
   if (mode !== 'forward') {
     // Φ(x) + x φ(x); the backward times the upstream gradient
     k.get(at(mode === 'backward' ? 'y' : 'd'));
-    k.get(phi).get(x).get(e).f32x4Mul(); splat(c, INV_SQRT_2PI * 2 ** -UP); k.f32x4Mul().f32x4Add();
+    k.get(phi).get(x).get(e).f32x4Mul(); splat(c, INV_SQRT_2PI); k.f32x4Mul().f32x4Add();
     if (mode === 'backward') k.get(at('g')).v128Load(off).f32x4Mul();
     k.v128Store(off);
   }
@@ -184,11 +189,12 @@ function geluStep(c: Ctx, mode: Mode, off: number): void {
   const { k } = c;
   const x = v128(c), a = v128(c);
   k.get(POINTERS[mode].indexOf('x')).v128Load(off).set(x);
-  f32x4Abs(k.get(x)).tee(a); splat(c, FAST_MAX); f32x4Le(k); i32x4AllTrue(k);
+  // a lane past FAST_MAX (or ±∞) sends the four to the general path; NaN stays here and gives NaN
+  f32x4Abs(k.get(x)).tee(a); splat(c, FAST_MAX); k.f32x4Gt(); v128AnyTrue(k);
   k.if_();
-  fastStep(c, mode, off, x, a);
-  k.else_();
   slowStep(c, mode, off, x);
+  k.else_();
+  fastStep(c, mode, off, x, a);
   k.end();
 }
 
