@@ -22,7 +22,7 @@ export { defineOp, notDifferentiable, type Op, type BackwardContext, type Backwa
 export { apply, graphScope } from './autograd.js';
 export { profile, recordFunction, formatProfile, type ProfileReport, type ProfileRow, type ProfilePhase, type ProfileTableOptions } from './profiler.js';
 export { getDevice, getDefaultDevice, setDefaultDevice, registerDevice, type DeviceName, type MemoryStats } from './device.js';
-export type { Backend, Kernels, View } from './backend/interface.js';
+export type { AttentionShape, Backend, FusedKernels, Kernels, View } from './backend/interface.js';
 export { initGpujs, setBackend, describeBackend, gpujsModeInUse, gpujsStats, availableGpuModes, type GpujsOptions, type GpuMode } from './backends.js';
 export type { GpujsStats } from './backend/gpujs/resident.js';
 export { runGpujsKernel, type GpujsKernel } from './custom-kernel.js';

@@ -56,8 +56,11 @@ export interface Kernels<R = void> {
   scatterAdd(src: View, axis: number, index: View, out: TypedArray, outShape: readonly number[]): R;
 }
 
-/** Shape of a multi-head attention call: q, k, v and its output are contiguous [batch, seq, heads·headSize]. */
-export interface AttentionShape { batch: number; seq: number; heads: number; headSize: number; scale: number }
+/**
+ * Shape of a multi-head attention call: q, k, v [batch, seq, heads·headSize] with rows `inputRow` elements apart
+ * (heads·headSize when contiguous; 3·heads·headSize for the thirds of one qkv tensor), everything else contiguous.
+ */
+export interface AttentionShape { batch: number; seq: number; heads: number; headSize: number; scale: number; inputRow: number }
 
 /**
  * Fused kernels a synchronous backend may offer besides its Kernels. An op that uses one keeps its composed path,

@@ -39,13 +39,16 @@ export const attentionOp: Rule<'attention'> = {
     const [b, n, d] = q.layout.shape;
     const fused = q.storage.device.backend.fused;
     if (fused) {
-      const inputs = [contiguous(q), contiguous(k), contiguous(v)] as const;
+      // q, k, v as they are when they share a row spacing (the thirds of one qkv tensor too), else copies
+      const rows = [q, k, v].map(rowSpacing);
+      const shared = rows[0] !== null && rows.every((r) => r === rows[0]);
+      const inputs = shared ? [q, k, v] as const : [contiguous(q), contiguous(k), contiguous(v)] as const;
       const out = Tensor.uninit([b, n, d], q.dtype, q.storage.device);
       // the probabilities are kept only for a backward
       const p = recording ? Tensor.uninit([b * heads, n, n], q.dtype, q.storage.device) : null;
-      const shape = { batch: b, seq: n, heads, headSize: d / heads, scale };
-      const [qs, ks, vs] = inputs.map(span);
-      if (fused.attention(qs, ks, vs, out.data_, p ? p.data_ : null, shape)) return p ? [out, { inputs, p }] as const : out;
+      const shape = { batch: b, seq: n, heads, headSize: d / heads, scale, inputRow: shared ? rows[0]! : d };
+      const [qs, ks, vs] = inputs.map((t) => span(t, inputSpan(shape)));
+      if (fused.attention(qs, ks, vs, out.data_, p ? p.data_ : null, shape)) return p ? [out, { inputs, p, shape }] as const : out;
       out.dispose();
       p?.dispose();
     }
@@ -62,11 +65,11 @@ export const attentionOp: Rule<'attention'> = {
     const hd = d / heads, bh = b * heads, p = saved.p;
     const fused = p.storage.device.backend.fused;
     if ('inputs' in saved && fused) {
-      const shape: AttentionShape = { batch: b, seq: n, heads, headSize: hd, scale };
+      const shape = saved.shape;
       const wanted = needsGrad.map((w) => (w ? Tensor.uninit([b, n, d], grad.dtype, grad.storage.device) : null));
       const arrays = wanted.map((t) => (t ? t.data_ : null));
-      const [qs, ks, vs] = saved.inputs.map(span);
-      if (fused.attentionBackward(span(contiguous(grad)), qs, ks, vs, p.data_, arrays[0], arrays[1], arrays[2], shape)) {
+      const [qs, ks, vs] = saved.inputs.map((t) => span(t, inputSpan(shape)));
+      if (fused.attentionBackward(span(contiguous(grad), grad.size), qs, ks, vs, p.data_, arrays[0], arrays[1], arrays[2], shape)) {
         return [wanted[0], wanted[1], wanted[2]];
       }
       for (const t of wanted) t?.dispose();
@@ -91,11 +94,25 @@ export const attentionOp: Rule<'attention'> = {
   },
 };
 
-/** A contiguous tensor's elements from its first (a typed array a kernel reads from index 0). */
-function span(t: Tensor): TypedArray {
+/** `length` elements of t's storage from its first element (a typed array a kernel reads from index 0). */
+function span(t: Tensor, length: number): TypedArray {
   const { data, layout } = t.view_();
-  return data.subarray(layout.offset, layout.offset + t.size) as TypedArray;
+  return data.subarray(layout.offset, layout.offset + length) as TypedArray;
 }
+
+/**
+ * The spacing of t's rows (elements) when t [B, N, D] is B·N rows of D contiguous elements equally spaced
+ * (a contiguous tensor: D; a third of one [B, N, 3D] qkv tensor: 3D), else null.
+ */
+function rowSpacing(t: Tensor): number | null {
+  const [b, n, d] = t.layout.shape, [sb, sn, sd] = t.layout.strides;
+  if (d > 1 && sd !== 1) return null;
+  const row = n > 1 ? sn : b > 1 ? sb : d;
+  return row >= d && (b === 1 || sb === n * row) ? row : null;
+}
+
+/** Elements an input spans from its first: B·N − 1 rows of inputRow, then one of D. */
+const inputSpan = (s: AttentionShape): number => (s.batch * s.seq - 1) * s.inputRow + s.heads * s.headSize;
 
 /**
  * softmax(q kᵀ · scale) v per (batch, head) for q, k, v [B, N, D] holding `heads` heads of D/heads each

@@ -5,7 +5,7 @@
 import type { DType } from '../dtype.js';
 import type { DeviceName } from '../device.js';
 import type { Layout } from '../layout.js';
-import type { BinaryOp, Kernels } from '../backend/interface.js';
+import type { AttentionShape, BinaryOp, Kernels } from '../backend/interface.js';
 import type { Tensor } from '../tensor.js';
 import type { Op } from './op.js';
 import { BINARY_OPS, clampOp, compareOp, UNARY_OPS, whereOp } from './elementwise.js';
@@ -36,10 +36,10 @@ export type LayerNormInputs = readonly [x: Tensor] | readonly [x: Tensor, weight
 export type GeluSaved = { dgelu: Tensor } | undefined;
 export interface AttentionAttrs { heads: number; scale: number }
 /**
- * The attention probabilities p [B·H, N, N], and either the contiguous inputs (the fused kernel's forward) or
+ * The attention probabilities p [B·H, N, N], and either the inputs as the kernel read them and its shape (the fused kernel's forward) or
  * heads-first [B·H, N, hd] s·q, k and v (the composed one).
  */
-export type AttentionSaved = { p: Tensor } & ({ inputs: readonly [q: Tensor, k: Tensor, v: Tensor] } | { heads: { qh: Tensor; kh: Tensor; vh: Tensor } });
+export type AttentionSaved = { p: Tensor } & ({ inputs: readonly [q: Tensor, k: Tensor, v: Tensor]; shape: AttentionShape } | { heads: { qh: Tensor; kh: Tensor; vh: Tensor } });
 export type LinearInputs = readonly [x: Tensor, weight: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
 export type CompareOp = Extract<BinaryOp, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'>;
 

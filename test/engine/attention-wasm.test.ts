@@ -81,11 +81,13 @@ test('wasm attention gives the same bits on one and two threads (the pool takes 
   }
 });
 
-test('attention on the cpu backend runs the fused kernel: no matmul or softmax beneath it, forward or backward', { skip }, () => {
+test('attention on the cpu backend runs the fused kernel: no matmul or softmax beneath it, forward or backward, and q, k, v views of one tensor read in place', { skip }, () => {
   setCpuKernels('wasm');
-  const report = profile(() => run(attention, [2, 50, 4, 16], 3, 0.25));
-  const names = report.rows.map((r) => `${r.name} (${r.phase})`);
-  assert.ok(names.includes('attention (forward)') && names.includes('attentionBackward (backward)'), `profile rows: ${names.join(', ')}`);
-  const beneath = names.filter((n) => /^(matmul|softmax)/.test(n));
-  assert.deepEqual(beneath, [], `ops beneath the fused attention: ${beneath.join(', ')}`);
+  for (const thirds of [false, true]) {
+    const report = profile(() => run(attention, [2, 50, 4, 16], 3, 0.25, thirds));
+    const names = report.rows.map((r) => `${r.name} (${r.phase})`);
+    assert.ok(names.includes('attention (forward)') && names.includes('attentionBackward (backward)'), `profile rows: ${names.join(', ')}`);
+    const beneath = names.filter((n) => /^(matmul|softmax|copy \(forward\))/.test(n));
+    assert.deepEqual(beneath, [], `ops beneath the fused attention${thirds ? ' (q, k, v as views)' : ''}: ${beneath.join(', ')}`);
+  }
 });

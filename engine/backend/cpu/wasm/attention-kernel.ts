@@ -76,24 +76,26 @@ const powerOfTwo = (s: number): boolean => s > 0 && Number.isFinite(s) && Math.l
  */
 export function runAttentionChunk(ex: Exports, c: Int32Array, chunk: number, thread: number): void {
   const heads = c[Ctl.atHeads], n = c[Ctl.atSeq], hd = c[Ctl.atHeadSize];
-  const d = heads * hd, b = Math.floor(chunk / heads), h = chunk - b * heads;
-  const off = (b * n * d + h * hd) * 4, row = d * 4;
+  const d = heads * hd, b = Math.floor(chunk / heads), h = chunk - b * heads, inRow = c[Ctl.atInRow];
   const sc = layout(c[Ctl.atScratch] + thread * c[Ctl.atScratchBytes], n, hd);
-  const at = (slot: Ctl): number => c[slot] + off;
+  // q, k, v rows are inRow floats apart (D, or 3D for the thirds of one qkv tensor); every other tensor's D
+  const isInput = (slot: Ctl): boolean => slot === Ctl.atQ || slot === Ctl.atK || slot === Ctl.atV;
+  const rowOf = (slot: Ctl): number => (isInput(slot) ? inRow : d) * 4;
+  const at = (slot: Ctl): number => c[slot] + (b * n * rowOf(slot) + h * hd * 4);
   // a head's [N, hd] slice, and its transpose, as operands
-  const slice = (slot: Ctl): Operand => ({ at: at(slot), rs: row, cs: 4 });
-  const sliceT = (slot: Ctl): Operand => ({ at: at(slot), rs: 4, cs: row });
+  const slice = (slot: Ctl): Operand => ({ at: at(slot), rs: rowOf(slot), cs: 4 });
+  const sliceT = (slot: Ctl): Operand => ({ at: at(slot), rs: 4, cs: rowOf(slot) });
   const pAt = c[Ctl.atP] === 0 ? sc.square : c[Ctl.atP] + chunk * n * n * 4;
   const square: Operand = { at: pAt, rs: n * 4, cs: 4 }, squareT: Operand = { at: pAt, rs: 4, cs: n * 4 };
   /** the [N, hd] result in the tile, to this head's columns of the tensor in `slot` */
-  const writeOut = (slot: Ctl, ld: number) => ex.copyRows(sc.tile, ld, at(slot), row, n, hd * 4);
+  const writeOut = (slot: Ctl, ld: number) => ex.copyRows(sc.tile, ld, at(slot), d * 4, n, hd * 4);
 
   if (c[Ctl.atBackward] === 0) {
     // S = (s·q) kᵀ, with the scale on the packed kᵀ when that is exact, else on a copy of q's slice
     let q = slice(Ctl.atQ);
     const exact = powerOfTwo(bitsF32(c[Ctl.atScale]));
     if (!exact) {
-      ex.copyRows(q.at, row, sc.qCopy, hd * 4, n, hd * 4);
+      ex.copyRows(q.at, q.rs, sc.qCopy, hd * 4, n, hd * 4);
       scale(ex, sc.qCopy, n * hd);
       q = { at: sc.qCopy, rs: hd * 4, cs: 4 };
     }

@@ -24,18 +24,21 @@ function runAttention(s: Staging, shape: AttentionShape, backward: boolean, fill
   c[Ctl.atBackward] = backward ? 1 : 0;
   c[Ctl.atP] = 0; c[Ctl.atDq] = 0; c[Ctl.atDk] = 0; c[Ctl.atDv] = 0;
   c[Ctl.atHeads] = heads; c[Ctl.atSeq] = seq; c[Ctl.atHeadSize] = headSize; c[Ctl.atScale] = f32Bits(shape.scale);
-  c[Ctl.atScratch] = scratch; c[Ctl.atScratchBytes] = scratchBytes;
+  c[Ctl.atScratch] = scratch; c[Ctl.atScratchBytes] = scratchBytes; c[Ctl.atInRow] = shape.inputRow;
   c[Ctl.total] = pairs;
   fill(c);
   runJob(runtime(), c, threads);
 }
 
-/** out = merge(softmax(s·q kᵀ) v) per (batch, head) over contiguous float32 q, k, v, out; p [B·H, N, N] keeps the probabilities (null: not kept). */
+/** Elements an input of `shape` spans from its first: (B·N − 1) rows of inputRow, then one of D. */
+const inputSpan = (shape: AttentionShape): number => (shape.batch * shape.seq - 1) * shape.inputRow + shape.heads * shape.headSize;
+
+/** out = merge(softmax(s·q kᵀ) v) per (batch, head) over float32 q, k, v (rows shape.inputRow apart) into contiguous out; p [B·H, N, N] keeps the probabilities (null: not kept). */
 export function attentionF32(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, p: Float32Array | null, shape: AttentionShape): void {
-  const n = shape.batch * shape.seq * shape.heads * shape.headSize;
+  const n = shape.batch * shape.seq * shape.heads * shape.headSize, span = inputSpan(shape);
   if (n === 0) return;
   staged((s) => {
-    const qAt = s.input(q.subarray(0, n)), kAt = s.input(k.subarray(0, n)), vAt = s.input(v.subarray(0, n));
+    const qAt = s.input(q.subarray(0, span)), kAt = s.input(k.subarray(0, span)), vAt = s.input(v.subarray(0, span));
     const outAt = s.output(out.subarray(0, n));
     const pAt = p ? s.output(p.subarray(0, shape.batch * shape.heads * shape.seq * shape.seq)) : 0;
     runAttention(s, shape, false, (c) => {
@@ -47,10 +50,11 @@ export function attentionF32(q: Float32Array, k: Float32Array, v: Float32Array, 
 /** dq, dk, dv (null: not wanted) of attentionF32 from the upstream gradient dy and the kept probabilities p. */
 export function attentionBackwardF32(dy: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, p: Float32Array,
                                      dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null, shape: AttentionShape): void {
-  const n = shape.batch * shape.seq * shape.heads * shape.headSize;
+  const n = shape.batch * shape.seq * shape.heads * shape.headSize, span = inputSpan(shape);
   if (n === 0) return;
   staged((s) => {
-    const [dyAt, qAt, kAt, vAt] = [dy, q, k, v].map((x) => s.input(x.subarray(0, n)));
+    const dyAt = s.input(dy.subarray(0, n));
+    const [qAt, kAt, vAt] = [q, k, v].map((x) => s.input(x.subarray(0, span)));
     const pAt = s.input(p.subarray(0, shape.batch * shape.heads * shape.seq * shape.seq));
     const [dqAt, dkAt, dvAt] = [dq, dk, dv].map((x) => (x ? s.output(x.subarray(0, n)) : 0));
     runAttention(s, shape, true, (c) => {

@@ -22,9 +22,9 @@ export const enum Ctl {
   /**
    * an attention job (attention-kernel.ts), one chunk per (batch, head): forward (atBackward 0) reads q, k, v and writes
    * out and, when atP is not 0, the probabilities; backward reads dy (in atOut), q, k, v and p, and writes dq, dk,
-   * dv where their slots are not 0. Shapes [B, N, H·hd]; the scale as float32 bits.
+   * dv where their slots are not 0. Shapes [B, N, H·hd], q, k, v rows atInRow floats apart; the scale as float32 bits.
    */
-  atBackward, atQ, atK, atV, atOut, atP, atDq, atDk, atDv, atHeads, atSeq, atHeadSize, atScale, atScratch, atScratchBytes,
+  atBackward, atQ, atK, atV, atOut, atP, atDq, atDk, atDv, atHeads, atSeq, atHeadSize, atScale, atScratch, atScratchBytes, atInRow,
   size,
 }
 export const enum JobKind { matmul = 0, elementwise = 1, rows = 2, planes = 3, attention = 4 }
