@@ -29,6 +29,8 @@ export const enum Ctl {
 }
 export const enum JobKind { matmul = 0, elementwise = 1, rows = 2, planes = 3, attention = 4 }
 export const CTRL_BYTES = 512;
+// an engine bug, caught at load: a slot past the block would overlap the kernels' constants
+if (Ctl.size * 4 > CTRL_BYTES) throw new Error(`wasm protocol: ${Ctl.size} control slots do not fit in CTRL_BYTES = ${CTRL_BYTES}`);
 /** The elementwise kernels' constant table sits after the control block; operands are staged after it. */
 export const CONST_BYTES = 4096;
 export const DATA_BASE = CTRL_BYTES + CONST_BYTES;
