@@ -100,7 +100,7 @@ export function runAttentionChunk(ex: Exports, c: Int32Array, chunk: number, thr
       q = { at: sc.qCopy, rs: hd * 4, cs: 4 };
     }
     const ld = product(ex, sc, q, sliceT(Ctl.atK), n, n, hd, sc.scores, exact);
-    ex.softmaxStrided(sc.scores, ld, pAt, n, n);
+    ex.softmax(sc.scores, ld, pAt, n, n);
     writeOut(Ctl.atOut, product(ex, sc, square, slice(Ctl.atV), n, hd, n, sc.tile));
     return;
   }

@@ -154,7 +154,7 @@ function slowStep(c: Ctx, mode: Mode, off: number, x: number): void {
   }
 }
 
-/** The short path (all four |x| ≤ FAST_MAX): e = 2^64 exp(−a²/2), Φ(−a) = e / (2^64 R(a)), φ(a) = e 2^-64/√(2π). */
+/** The short path (all four |x| ≤ FAST_MAX, or NaN): e = exp(−a²/2), Φ(−a) = e / R(a), φ(a) = e/√(2π). */
 function fastStep(c: Ctx, mode: Mode, off: number, x: number, a: number): void {
   const { k } = c;
   const [e, m, n, r, q, phi] = Array.from({ length: 6 }, () => v128(c));
@@ -181,7 +181,7 @@ function fastStep(c: Ctx, mode: Mode, off: number, x: number, a: number): void {
 
 /**
  * Emits one f32x4 step at byte offset `off` from the pointer params: reads x (and g), writes y (and d); the
- * short path when all four lanes are within FAST_MAX (NaN is not), else the general one. A lane's bits thus
+ * short path when no lane is past FAST_MAX (a NaN lane stays on it), else the general one. A lane's bits thus
  * depend on the path its group of four took (both within the stated 1e-6); the groups are fixed by the array
  * (whole fours from its start, on any thread count), so a given array always gives the same bits.
  */

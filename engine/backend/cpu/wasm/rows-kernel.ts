@@ -64,13 +64,12 @@ function emitExp(k: Code, c: Constants, t: { d: number; t: number; n: number; r:
   k.get(t.d); c(MIN); k.f32x4Lt().v128AndNot();
 }
 
-// softmax(x) = exp(x − max) / sum exp(x − max), in three passes over the row (it stays in L1): max; exp,
-// stored, and summed; scale by 1/sum. x and y may be the same address (the caller computes in place).
-// strided: softmaxStrided(x, xStride, y, rows, cols) reads rows xStride bytes apart (a padded GEMM tile).
-function softmax(fused: boolean, strided = false): FuncDef {
-  const [x, y, rows, cols] = strided ? [0, 2, 3, 4] : [0, 1, 2, 3];
-  const nParams = strided ? 5 : 4;
-  const L = new Locals(nParams), k = new Code();
+// softmax(x, xStride, y, rows, cols): exp(x − max) / sum exp(x − max) over rows of x xStride bytes apart (cols
+// floats: contiguous rows, or a padded GEMM tile's) into contiguous rows of y, in three passes over the row (it
+// stays in L1): max; exp, stored, and summed; scale by 1/sum. x and y may be the same address (in place).
+function softmax(fused: boolean): FuncDef {
+  const [x, xStride, y, rows, cols] = [0, 1, 2, 3, 4];
+  const L = new Locals(5), k = new Code();
   const ends = rowEnds(k, L, cols), j = L.add(T.i32);
   const vm = [L.add(T.v128), L.add(T.v128)], vs = L.add(T.v128), s = L.add(T.f32), e = L.add(T.v128);
   const t = { d: L.add(T.v128), t: L.add(T.v128), n: L.add(T.v128), r: L.add(T.v128), r2: L.add(T.v128) };
@@ -97,8 +96,8 @@ function softmax(fused: boolean, strided = false): FuncDef {
     k.set(s).f32(1).get(s).f32Div().f32x4Splat().set(vs);
     forColsUnrolled(k, j, ends, (off) => { k.get(y).get(j).i32Add(); at(y, off).get(vs).f32x4Mul().v128Store(off); },
       () => k.get(y).get(j).i32Add().get(y).get(j).i32Add().f32Load().get(vs).f32x4ExtractLane(0).f32Mul().f32Store());
-  }, strided ? [1] : []);
-  return { name: strided ? 'softmaxStrided' : 'softmax', params: Array<T>(nParams).fill(T.i32), locals: L.types, body: k };
+  }, [xStride]);
+  return { name: 'softmax', params: Array<T>(5).fill(T.i32), locals: L.types, body: k };
 }
 
 // d softmax: dx = y * (g - sum(g * y)); dx may be the address of g (the caller computes in place).
@@ -123,7 +122,7 @@ function softmaxBackward(): FuncDef {
 
 /** fused: the exp uses relaxed SIMD multiply-adds (only where the engine has relaxed SIMD on). */
 export function emitSoftmaxKernels(fused = false): FuncDef[] {
-  return [softmax(fused), softmax(fused, true), softmaxBackward()];
+  return [softmax(fused), softmaxBackward()];
 }
 
 /** The row kernels a threaded row job can run (the value stored in Ctl.rowOp). */
@@ -148,7 +147,7 @@ export function runRowsChunk(ex: Exports, c: Int32Array, chunk: number): void {
     const ready = Math.min(Atomics.load(c, Ctl.rowReady), end);
     if (ready <= r) continue;
     const off = r * cols * 4, n = ready - r;
-    if (op === RowOp.softmax) ex.softmax(c[Ctl.rowIn0] + off, c[Ctl.rowOut] + off, n, cols);
+    if (op === RowOp.softmax) ex.softmax(c[Ctl.rowIn0] + off, cols * 4, c[Ctl.rowOut] + off, n, cols);
     else ex.softmaxBackward(c[Ctl.rowIn0] + off, c[Ctl.rowIn1] + off, c[Ctl.rowOut] + off, n, cols);
     r = ready;
   }

@@ -64,9 +64,8 @@ export interface Exports {
   /** strided-A GEMM by `relaxed` (gemm-strided-kernel.ts): (a, ars, acs, M, bp, K, kPad, nPanels, c, ldc, flags) */
   gemmA: Map<boolean, (...args: number[]) => void>;
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, rowBytes: number): void;
-  softmax(x: number, y: number, rows: number, cols: number): void;
-  /** softmax over rows xStride bytes apart, into contiguous y */
-  softmaxStrided(x: number, xStride: number, y: number, rows: number, cols: number): void;
+  /** softmax over rows of x xStride bytes apart, into contiguous rows of y */
+  softmax(x: number, xStride: number, y: number, rows: number, cols: number): void;
   softmaxBackward(y: number, g: number, dx: number, rows: number, cols: number): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
   layerNormBackward(x: number, w: number, mean: number, rstd: number, g: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
@@ -127,7 +126,6 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     gemmA: new Map(STRIDED_KERNELS.map((s) => [s.relaxed, e[stridedKernelName(s)]])),
     copyRows: e.copyRows,
     softmax: e.softmax,
-    softmaxStrided: e.softmaxStrided,
     softmaxBackward: e.softmaxBackward,
     layerNorm: e.layerNorm,
     layerNormBackward: e.layerNormBackward,
