@@ -20,9 +20,9 @@ export const linearOp: Rule<'linear'> = {
     // Wᵀ read through strides: element (k, j) of Wᵀ is W[j, k]
     const wv = { data: w.view_().data, layout: { shape: [1, inF, outF], strides: [0, w.layout.strides[1], w.layout.strides[0]], offset: w.layout.offset } };
     const yd = y.data_;
-    const bv = hasBias && b ? { data: b.view_().data, layout: expandLayout('linear', b.layout, [rows, outF]) } : null;
     const fused = x.storage.device.backend.fused;
-    if (bv && b && fused && fused.linear(xv, wv, b.view_(), yd, rows, outF, inF)) return y;
+    if (hasBias && b && fused && fused.linear(xv, wv, b.view_(), yd, rows, outF, inF)) return y;
+    const bv = hasBias && b ? { data: b.view_().data, layout: expandLayout('linear', b.layout, [rows, outF]) } : null;
     const yv = { data: yd, layout: y.layout };
     x.storage.device.run((k) => {
       const done = k.matmul(xv, wv, yd, 1, rows, outF, inF);
