@@ -56,6 +56,23 @@ test('wasm attention gives the composed attention bit for bit, forward and backw
   }), { numRuns: 30 });
 });
 
+test('wasm attention gives the composed attention bit for bit when a chunk takes several heads of a batch element (large batches)', { skip }, () => {
+  setCpuKernels('wasm');
+  const before = getNumThreads();
+  try {
+    for (const threads of [1, 2]) {
+      setNumThreads(threads);
+      const arb = fc.tuple(fc.integer({ min: 8, max: 40 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }));
+      fc.assert(fc.property(arb, seedArb, fc.constantFrom(...SCALES), fc.boolean(), (dims, seed, scale, thirds) => {
+        const what = `dims ${JSON.stringify(dims)}, ${threads} thread(s), scale ${scale}${thirds ? ', q k v as views' : ''}`;
+        assertSameBits(run(attention, dims, seed, scale, thirds), run(attentionComposed, dims, seed, scale, thirds), what);
+      }), { numRuns: 15 });
+    }
+  } finally {
+    setNumThreads(before);
+  }
+});
+
 test('wasm attention gives the composed bits on sequences past the GEMM k block (K = N = 300), and without grad', { skip }, () => {
   setCpuKernels('wasm');
   for (const scale of [0.5, 0.3]) {
@@ -67,7 +84,7 @@ test('wasm attention gives the composed bits on sequences past the GEMM k block 
   assertAllClose(fused, composed, { rtol: 0, what: 'forward without grad (no probabilities kept)' });
 });
 
-test('wasm attention gives the same bits on one and two threads (the pool takes one (batch, head) pair a chunk)', { skip }, () => {
+test('wasm attention gives the same bits on one and two threads (the pool takes heads of one batch element a chunk)', { skip }, () => {
   setCpuKernels('wasm');
   const before = getNumThreads();
   try {

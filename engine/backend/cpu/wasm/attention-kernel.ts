@@ -75,6 +75,28 @@ const powerOfTwo = (s: number): boolean => s > 0 && Number.isFinite(s) && Math.l
  *   backward: dv = Pᵀ dy;  dP = dy vᵀ;  dS = P (dP − Σ dP·P);  dq = s · dS k;  dk = dSᵀ (s·q)
  */
 export function runAttentionChunk(ex: Exports, c: Int32Array, chunk: number, thread: number): void {
+  const group = c[Ctl.atGroup], first = chunk * group;
+  touchGroup(ex, c, Math.floor(first / c[Ctl.atHeads]), first % c[Ctl.atHeads]);
+  for (let i = 0; i < group; i++) runHead(ex, c, first + i, thread);
+}
+
+/**
+ * Brings the group's columns of every tensor the job reads or writes into cache first, all lines' misses at
+ * once (see touchRows): the kernels below read them along strided rows, where each miss would stall in turn.
+ */
+function touchGroup(ex: Exports, c: Int32Array, b: number, h: number): void {
+  const heads = c[Ctl.atHeads], n = c[Ctl.atSeq], hd = c[Ctl.atHeadSize], group = c[Ctl.atGroup];
+  const d = heads * hd, inRow = c[Ctl.atInRow];
+  const slots = c[Ctl.atBackward] === 0 ? [Ctl.atQ, Ctl.atK, Ctl.atV, Ctl.atOut] : [Ctl.atOut, Ctl.atQ, Ctl.atK, Ctl.atV, Ctl.atDq, Ctl.atDk, Ctl.atDv];
+  for (const slot of slots) {
+    if (c[slot] === 0) continue;
+    const row = (slot === Ctl.atQ || slot === Ctl.atK || slot === Ctl.atV ? inRow : d) * 4;
+    ex.touchRows(c[slot] + b * n * row + h * hd * 4, row, n, group * hd * 4);
+  }
+}
+
+/** Runs the attention of one (batch, head) pair, `pair` = batch · heads + head. */
+function runHead(ex: Exports, c: Int32Array, chunk: number, thread: number): void {
   const heads = c[Ctl.atHeads], n = c[Ctl.atSeq], hd = c[Ctl.atHeadSize];
   const d = heads * hd, b = Math.floor(chunk / heads), h = chunk - b * heads, inRow = c[Ctl.atInRow];
   const sc = layout(c[Ctl.atScratch] + thread * c[Ctl.atScratchBytes], n, hd);

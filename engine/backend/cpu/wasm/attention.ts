@@ -16,6 +16,10 @@ function runAttention(s: Staging, shape: AttentionShape, backward: boolean, fill
   const { batch, seq, heads, headSize } = shape;
   const pairs = batch * heads;
   const threads = pairs > 1 && pairs * seq * seq * headSize >= PARALLEL_MIN_MACS ? threadCount() : 1;
+  // a chunk takes as many of a batch element's heads (a divisor of H) as still leaves 8 chunks a thread: the
+  // chunk's rows of q, k, v and out are then longer runs, touched first (attention-kernel.ts)
+  let group = heads;
+  while (group > 1 && (heads % group !== 0 || batch * (heads / group) < 8 * threads)) group--;
   const scratchBytes = attentionScratchBytes(seq, headSize);
   const scratch = s.temp((threads * scratchBytes) / 4);
   const c = new Int32Array(s.h.view().buffer, 0, CTRL_BYTES / 4);
@@ -25,7 +29,8 @@ function runAttention(s: Staging, shape: AttentionShape, backward: boolean, fill
   c[Ctl.atP] = 0; c[Ctl.atDq] = 0; c[Ctl.atDk] = 0; c[Ctl.atDv] = 0;
   c[Ctl.atHeads] = heads; c[Ctl.atSeq] = seq; c[Ctl.atHeadSize] = headSize; c[Ctl.atScale] = f32Bits(shape.scale);
   c[Ctl.atScratch] = scratch; c[Ctl.atScratchBytes] = scratchBytes; c[Ctl.atInRow] = shape.inputRow;
-  c[Ctl.total] = pairs;
+  c[Ctl.atGroup] = group;
+  c[Ctl.total] = pairs / group;
   fill(c);
   runJob(runtime(), c, threads);
 }

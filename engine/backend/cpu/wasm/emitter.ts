@@ -53,6 +53,7 @@ export class Code {
   // scalar memory
   f32Load(offset = 0): this { return this.op(0x2a).memarg(2, offset); }
   f32Store(offset = 0): this { return this.op(0x38).memarg(2, offset); }
+  i32Load(offset = 0): this { return this.op(0x28).memarg(2, offset); }
   i64Load(offset = 0): this { return this.op(0x29).memarg(3, offset); }
   i64Store(offset = 0): this { return this.op(0x37).memarg(3, offset); }
 
@@ -70,6 +71,7 @@ export class Code {
   i32Shl(): this { return this.op(0x74); }
   i32Shr(): this { return this.op(0x76); }
   and_(): this { return this.op(0x71); }
+  i32Xor(): this { return this.op(0x73); }
 
   // f32 arithmetic
   f32Add(): this { return this.op(0x92); }

@@ -279,3 +279,32 @@ export function emitCopyRows(): FuncDef {
   k.end();
   return { name: 'copyRows', params: Array(6).fill(T.i32), locals: [T.i32, T.i32], body: k };
 }
+
+/**
+ * touchRows(src, stride, rows, rowBytes) → i32: loads one word of every 64-byte line of `rows` strided rows
+ * (bytes) and returns their xor. The loads are independent, so the core overlaps their cache misses: run on
+ * operands about to be read along strided rows, where each miss would otherwise stall a kernel in turn.
+ */
+export function emitTouchRows(): FuncDef {
+  const [src, stride, rows, rowBytes] = [0, 1, 2, 3];
+  const j = 4, acc = 5;
+  const k = new Code();
+  k.block();
+  k.get(rows).i32(0).i32LeS().brIf(0);
+  k.get(rowBytes).i32(4).i32Sub().set(rowBytes);
+  k.loop();
+  k.i32(0).set(j);
+  k.block().loop();
+  k.get(j).get(rowBytes).i32GeS().brIf(1);
+  k.get(acc).get(src).get(j).i32Add().i32Load().i32Xor().set(acc);
+  k.get(j).i32(64).i32Add().set(j).br(0);
+  k.end().end();
+  // the row's last word: its line when the row does not start on a line
+  k.get(acc).get(src).get(rowBytes).i32Add().i32Load().i32Xor().set(acc);
+  k.get(src).get(stride).i32Add().set(src);
+  k.get(rows).i32(1).i32Sub().tee(rows).brIf(0);
+  k.end();
+  k.end();
+  k.get(acc);
+  return { name: 'touchRows', params: Array(4).fill(T.i32), results: [T.i32], locals: [T.i32, T.i32], body: k };
+}

@@ -20,11 +20,11 @@ export const enum Ctl {
   /** a planes job (broadcast-kernel.ts): kernel id, dims [outer, planes, rows, cols], the chunked dim and its chunk, operand strides */
   pKernel, pOuter, pPlanes, pRows, pCols, pSplit, pChunk, pA, pAOS, pAPS, pARS, pACS, pB, pBOS, pBPS, pBRS, pOut,
   /**
-   * an attention job (attention-kernel.ts), one chunk per (batch, head): forward (atBackward 0) reads q, k, v and writes
+   * an attention job (attention-kernel.ts), one chunk per atGroup heads of a batch element: forward (atBackward 0) reads q, k, v and writes
    * out and, when atP is not 0, the probabilities; backward reads dy (in atOut), q, k, v and p, and writes dq, dk,
    * dv where their slots are not 0. Shapes [B, N, H·hd], q, k, v rows atInRow floats apart; the scale as float32 bits.
    */
-  atBackward, atQ, atK, atV, atOut, atP, atDq, atDk, atDv, atHeads, atSeq, atHeadSize, atScale, atScratch, atScratchBytes, atInRow,
+  atBackward, atQ, atK, atV, atOut, atP, atDq, atDk, atDv, atHeads, atSeq, atHeadSize, atScale, atScratch, atScratchBytes, atInRow, atGroup,
   size,
 }
 export const enum JobKind { matmul = 0, elementwise = 1, rows = 2, planes = 3, attention = 4 }

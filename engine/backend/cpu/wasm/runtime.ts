@@ -2,7 +2,7 @@
 import { envVar, isNode, nodeBuiltin, sharedMemoryAvailable } from '../../../host.js';
 import { buildModule, ConstPool, FuncDef } from './emitter.js';
 import { CONST_BYTES, CTRL_BYTES } from './protocol.js';
-import { emitCopyRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
+import { emitCopyRows, emitTouchRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitGemmStridedA, stridedKernelName, type StridedShape } from './gemm-strided-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
@@ -64,6 +64,8 @@ export interface Exports {
   /** strided-A GEMM by `relaxed` (gemm-strided-kernel.ts): (a, ars, acs, M, bp, K, kPad, nPanels, c, ldc, flags) */
   gemmA: Map<boolean, (...args: number[]) => void>;
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, rowBytes: number): void;
+  /** touchRows(src, stride, rows, rowBytes): a load from every line of strided rows, their misses overlapped (matmul-kernel.ts) */
+  touchRows(src: number, stride: number, rows: number, rowBytes: number): number;
   /** softmax over rows of x xStride bytes apart, into contiguous rows of y */
   softmax(x: number, xStride: number, y: number, rows: number, cols: number): void;
   softmaxBackward(y: number, g: number, dx: number, rows: number, cols: number): void;
@@ -112,7 +114,7 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const s of KERNELS) { widths.add(s.mr); widths.add(s.nr); }
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
-  funcs.push(...STRIDED_KERNELS.map(emitGemmStridedA), emitCopyRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool, RELAXED), ...emitBroadcastKernels());
+  funcs.push(...STRIDED_KERNELS.map(emitGemmStridedA), emitCopyRows(), emitTouchRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool, RELAXED), ...emitBroadcastKernels());
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES, SHARED)), constants: new Uint8Array(pool.bytes) };
 }
 
@@ -125,6 +127,7 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     pack,
     gemmA: new Map(STRIDED_KERNELS.map((s) => [s.relaxed, e[stridedKernelName(s)]])),
     copyRows: e.copyRows,
+    touchRows: e.touchRows as unknown as Exports['touchRows'],
     softmax: e.softmax,
     softmaxBackward: e.softmaxBackward,
     layerNorm: e.layerNorm,
