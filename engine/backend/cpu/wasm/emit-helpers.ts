@@ -45,9 +45,10 @@ export function forCols(k: Code, j: number, vecEnd: number, rowEnd: number, vec:
  * acc 0 and 1: two accumulators hide a reduction's latency, and each step pays the loop's overhead once).
  */
 export function forColsUnrolled(k: Code, j: number, ends: { vec2: number; vec: number; row: number },
-                         vec: (off: number, acc: number) => void, tail: () => void): void {
+                         vec: (off: number, acc: number) => void, tail: () => void, pair?: () => void): void {
   k.i32(0).set(j);
-  loopCols(k, j, ends.vec2, 32, () => { vec(0, 0); vec(16, 1); });
+  // pair: the two steps of 8 columns emitted together (interleaved), where the caller has a better order
+  loopCols(k, j, ends.vec2, 32, pair ?? (() => { vec(0, 0); vec(16, 1); }));
   loopCols(k, j, ends.vec, 16, () => vec(0, 0));
   loopCols(k, j, ends.row, 4, tail);
 }

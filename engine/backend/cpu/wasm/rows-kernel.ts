@@ -32,36 +32,35 @@ function loadConstants(k: Code, L: Locals): Constants {
 /** f32x4.pmax (b > a ? b : a): one maxps, where f32x4.max costs several for its NaN rules; the emitter lacks it */
 function f32x4Pmax(k: Code): Code { k.b.push(0xfd, 0xeb, 0x01); return k; }
 
+/** One exp chain's locals: its input d, then the chain's intermediates; the result is left in `e`. */
+interface ExpChain { d: number; t: number; n: number; r: number; r2: number; p: number; q: number; e: number }
+
 /**
- * Pops a v128 of d ≤ 0 (or NaN) and pushes exp(d) lane-wise; exactly 0 below EXP_MIN. The loop over a row is
- * bound by this chain's latency (the FP scheduler holds only a few iterations), hence n by f32x4.nearest beside
- * the magic-number add and the polynomial by Estrin: 1 + c1 r + r²(c2 + c3 r) + r⁴(c4 + c5 r).
+ * Sets chain.e = exp(chain.d) lane-wise for d ≤ 0 (or NaN), for each chain; exactly 0 below EXP_MIN. The
+ * loop over a row is bound by this chain's latency (the FP scheduler holds only a few iterations), hence n by
+ * f32x4.nearest beside the magic-number add, the polynomial by Estrin, 1 + c1 r + r²(c2 + c3 r) + r⁴(c4 + c5 r),
+ * and several chains emitted step by step side by side, so the scheduler holds independent work. Each chain's
+ * operations and their operands are the same whatever the number of chains: the bits do not depend on it.
  */
-function emitExp(k: Code, c: Constants, t: { d: number; t: number; n: number; r: number; r2: number }, fused = false): void {
-  k.set(t.d);
-  k.get(t.d); c(LOG2E); k.f32x4Mul().tee(t.n); c(MAGIC); k.f32x4Add().set(t.t);
-  k.get(t.n).f32x4Nearest().set(t.n);
+function emitExps(k: Code, c: Constants, chains: readonly ExpChain[], fused = false): void {
+  const each = (f: (t: ExpChain) => void) => chains.forEach(f);
+  each((t) => { k.get(t.d); c(LOG2E); k.f32x4Mul().tee(t.n); c(MAGIC); k.f32x4Add().set(t.t); });
+  each((t) => { k.get(t.n).f32x4Nearest().set(t.n); });
   if (fused) {
     // the same steps with a·b + c as one relaxed multiply-add: 8 FP instructions instead of 15
-    k.get(t.n); c(LN2_HI); k.get(t.d).f32x4RelaxedNmadd().set(t.r);
-    k.get(t.n); c(LN2_LO); k.get(t.r).f32x4RelaxedNmadd().tee(t.r);
-    k.get(t.r).f32x4Mul().set(t.r2);
-    k.get(t.r2).get(t.r2).f32x4Mul();
-    k.get(t.r); c(C5); c(C4); k.f32x4RelaxedMadd();
-    k.get(t.r2);
-    k.get(t.r); c(C3); c(C2); k.f32x4RelaxedMadd();
-    k.get(t.r); c(C1); c(ONE); k.f32x4RelaxedMadd();
-    k.f32x4RelaxedMadd().f32x4RelaxedMadd();
+    each((t) => { k.get(t.n); c(LN2_HI); k.get(t.d).f32x4RelaxedNmadd().set(t.r); });
+    each((t) => { k.get(t.n); c(LN2_LO); k.get(t.r).f32x4RelaxedNmadd().tee(t.r).get(t.r).f32x4Mul().set(t.r2); });
+    each((t) => { k.get(t.r); c(C5); c(C4); k.f32x4RelaxedMadd().set(t.p); });
+    each((t) => { k.get(t.r2); k.get(t.r); c(C3); c(C2); k.f32x4RelaxedMadd(); k.get(t.r); c(C1); c(ONE); k.f32x4RelaxedMadd(); k.f32x4RelaxedMadd().set(t.q); });
+    each((t) => { k.get(t.r2).get(t.r2).f32x4Mul().get(t.p).get(t.q).f32x4RelaxedMadd().set(t.e); });
   } else {
-    k.get(t.d).get(t.n); c(LN2_HI); k.f32x4Mul().f32x4Sub().get(t.n); c(LN2_LO); k.f32x4Mul().f32x4Sub().tee(t.r);
-    k.get(t.r).f32x4Mul().set(t.r2);
-    k.get(t.r); c(C1); k.f32x4Mul(); c(ONE); k.f32x4Add();
-    k.get(t.r); c(C3); k.f32x4Mul(); c(C2); k.f32x4Add().get(t.r2).f32x4Mul().f32x4Add();
-    k.get(t.r); c(C5); k.f32x4Mul(); c(C4); k.f32x4Add().get(t.r2).get(t.r2).f32x4Mul().f32x4Mul().f32x4Add();
+    each((t) => { k.get(t.d).get(t.n); c(LN2_HI); k.f32x4Mul().f32x4Sub().get(t.n); c(LN2_LO); k.f32x4Mul().f32x4Sub().tee(t.r).get(t.r).f32x4Mul().set(t.r2); });
+    each((t) => { k.get(t.r); c(C5); k.f32x4Mul(); c(C4); k.f32x4Add().get(t.r2).get(t.r2).f32x4Mul().f32x4Mul().set(t.p); });
+    each((t) => { k.get(t.r); c(C1); k.f32x4Mul(); c(ONE); k.f32x4Add(); k.get(t.r); c(C3); k.f32x4Mul(); c(C2); k.f32x4Add().get(t.r2).f32x4Mul().f32x4Add().set(t.q); });
+    each((t) => { k.get(t.q).get(t.p).f32x4Add().set(t.e); });
   }
   // · 2^n: add n to the exponent field (n·2^23 from the low bits of t; the result stays normal above EXP_MIN)
-  k.get(t.t).i32(23).i32x4Shl().i32x4Add();
-  k.get(t.d); c(MIN); k.f32x4Lt().v128AndNot();
+  each((t) => { k.get(t.e).get(t.t).i32(23).i32x4Shl().i32x4Add(); k.get(t.d); c(MIN); k.f32x4Lt().v128AndNot().set(t.e); });
 }
 
 // softmax(x, xStride, y, rows, cols): exp(x − max) / sum exp(x − max) over rows of x xStride bytes apart (cols
@@ -71,8 +70,9 @@ function softmax(fused: boolean): FuncDef {
   const [x, xStride, y, rows, cols] = [0, 1, 2, 3, 4];
   const L = new Locals(5), k = new Code();
   const ends = rowEnds(k, L, cols), j = L.add(T.i32);
-  const vm = [L.add(T.v128), L.add(T.v128)], vs = L.add(T.v128), s = L.add(T.f32), e = L.add(T.v128);
-  const t = { d: L.add(T.v128), t: L.add(T.v128), n: L.add(T.v128), r: L.add(T.v128), r2: L.add(T.v128) };
+  const vm = [L.add(T.v128), L.add(T.v128)], vs = L.add(T.v128), s = L.add(T.f32);
+  const chain = (): ExpChain => ({ d: L.add(T.v128), t: L.add(T.v128), n: L.add(T.v128), r: L.add(T.v128), r2: L.add(T.v128), p: L.add(T.v128), q: L.add(T.v128), e: L.add(T.v128) });
+  const t = [chain(), chain()];
   const c = loadConstants(k, L);
   const at = (p: number, off = 0) => k.get(p).get(j).i32Add().v128Load(off);
   forRows(k, rows, ends.row, [x, y], () => {
@@ -83,15 +83,19 @@ function softmax(fused: boolean): FuncDef {
     reduce(k, vm[0], 'max'); k.f32x4Splat().set(vm[0]);
     // one accumulator: a second one would spill (the exp's constants fill the registers)
     k.v128Const([0, 0, 0, 0]).set(vs).f32(0).set(s);
-    forColsUnrolled(k, j, ends, (off) => {
-      k.get(y).get(j).i32Add(); at(x, off).get(vm[0]).f32x4Sub();
-      emitExp(k, c, t, fused); k.tee(e).v128Store(off);
-      k.get(vs).get(e).f32x4Add().set(vs);
-    }, () => {
-      k.get(y).get(j).i32Add().get(x).get(j).i32Add().v128Load32Splat().get(vm[0]).f32x4Sub();
-      emitExp(k, c, t, fused); k.tee(e).f32x4ExtractLane(0).f32Store();
-      k.get(s).get(e).f32x4ExtractLane(0).f32Add().set(s);
-    });
+    /** exp(x − max) of the four columns at j + 16·i for each i < count, stored and summed (in column order) */
+    const expStep = (count: number) => {
+      const chains = t.slice(0, count);
+      chains.forEach((ch, i) => { at(x, 16 * i).get(vm[0]).f32x4Sub().set(ch.d); });
+      emitExps(k, c, chains, fused);
+      chains.forEach((ch, i) => { k.get(y).get(j).i32Add().get(ch.e).v128Store(16 * i); k.get(vs).get(ch.e).f32x4Add().set(vs); });
+    };
+    forColsUnrolled(k, j, ends, () => expStep(1), () => {
+      k.get(x).get(j).i32Add().v128Load32Splat().get(vm[0]).f32x4Sub().set(t[0].d);
+      emitExps(k, c, [t[0]], fused);
+      k.get(y).get(j).i32Add().get(t[0].e).f32x4ExtractLane(0).f32Store();
+      k.get(s).get(t[0].e).f32x4ExtractLane(0).f32Add().set(s);
+    }, () => expStep(2));
     reduce(k, vs, 'add'); k.get(s).f32Add();
     k.set(s).f32(1).get(s).f32Div().f32x4Splat().set(vs);
     forColsUnrolled(k, j, ends, (off) => { k.get(y).get(j).i32Add(); at(y, off).get(vs).f32x4Mul().v128Store(off); },
