@@ -1,6 +1,6 @@
 // Multi-head self-attention as timm's Attention: a qkv projection [3D, D] (parameter layout as timm),
 // softmax(q kᵀ / √hd) v per head (one fused op), heads merged, then proj.
-import { attention, type Tensor } from '../../engine/index.js';
+import { attention, isGradEnabled, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
 import { checkLayerOptions, checkPositiveInt, checkProbability, initOf, type InitOptions } from './init.js';
@@ -41,10 +41,12 @@ export class Attention extends Module {
     if (x.ndim !== 3 || d !== this.dim) throw new Error(`Attention: expected x [B, N, ${this.dim}], got ${JSON.stringify(x.shape)}`);
     const hd = d / h;
     const { weight, bias } = this.qkv;
-    // q, k, v each from their third of the qkv weight (views): the same math as timm's single [3D, D]
-    // product, but the backward needs no full-size zeros for selecting q, k and v out of one tensor
+    // recorded for autograd: q, k, v each from their third of the qkv weight (views), the same math as timm's
+    // single [3D, D] product, but the backward needs no full-size zeros for selecting them out of one tensor;
+    // otherwise that single product (A packed once), q, k, v its column thirds, read in place by the attention
     const third = (t: number): Tensor => linear(x, weight.narrow(0, t * d, d), bias ? bias.narrow(0, t * d, d) : null);
-    const [q, k, v] = [third(0), third(1), third(2)];
+    const qkv = isGradEnabled() ? null : linear(x, weight, bias ?? null);
+    const [q, k, v] = qkv ? [0, 1, 2].map((t) => qkv.narrow(-1, t * d, d)) : [third(0), third(1), third(2)];
     // dropout on the probabilities needs the composed path; otherwise one fused op (engine/ops/attention.ts)
     const merged = this.attnDrop.p > 0 && this.attnDrop.training
       ? attentionWithDropout(q, k, v, h, hd ** -0.5, (p) => this.attnDrop.forward(p))
