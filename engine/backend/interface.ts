@@ -68,8 +68,11 @@ export interface AttentionShape { batch: number; seq: number; heads: number; hea
  * mode it does not take).
  */
 export interface FusedKernels {
-  /** out [M, N] = a [1, M, K] @ b [1, K, N] + bias [N] (the kernel matmul's views), the bias added to each finished sum. */
-  linear(a: View, b: View, bias: View, out: TypedArray, M: number, N: number, K: number): boolean;
+  /**
+   * out [M, N] = a [1, M, K] @ b [1, K, N] (the kernel matmul's views) + bias [N] + residual [M, N] (null: none),
+   * bias then residual added to each finished sum, so it rounds as the separate adds would.
+   */
+  linear(a: View, b: View, bias: View | null, residual: View | null, out: TypedArray, M: number, N: number, K: number): boolean;
   /** out = merge(softmax(s·q kᵀ) v) per (batch, head); p [batch·heads, seq, seq] keeps the probabilities (null: not kept). */
   attention(q: TypedArray, k: TypedArray, v: TypedArray, out: TypedArray, p: TypedArray | null, shape: AttentionShape): boolean;
   /** Its dq, dk, dv (null: not wanted) from the upstream gradient dy and the kept probabilities p. */

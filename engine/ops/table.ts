@@ -40,7 +40,10 @@ export interface AttentionAttrs { heads: number; scale: number }
  * heads-first [B·H, N, hd] s·q, k and v (the composed one).
  */
 export type AttentionSaved = { p: Tensor } & ({ inputs: readonly [q: Tensor, k: Tensor, v: Tensor]; shape: AttentionShape } | { heads: { qh: Tensor; kh: Tensor; vh: Tensor } });
-export type LinearInputs = readonly [x: Tensor, weight: Tensor] | readonly [x: Tensor, weight: Tensor, bias: Tensor];
+/** x, weight, then the bias and the residual where the attrs say they are given. */
+export type LinearInputs = readonly [x: Tensor, weight: Tensor] | readonly [x: Tensor, weight: Tensor, biasOrResidual: Tensor]
+  | readonly [x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor];
+export interface LinearAttrs { hasBias: boolean; hasResidual: boolean }
 export type CompareOp = Extract<BinaryOp, 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'>;
 
 export interface Primitives {
@@ -57,7 +60,7 @@ export interface Primitives {
   min: Row<In1, ReduceAttrs, undefined, 'reduce'>;
   argReduce: Row<In1, { op: 'argmax' | 'argmin'; axis: number; keepdim: boolean }, undefined, 'argReduce'>;
   matmul: Row<In2, undefined, undefined, 'matmul'>;
-  linear: Row<LinearInputs, { hasBias: boolean }, undefined, 'matmul' | 'binary'>;
+  linear: Row<LinearInputs, LinearAttrs, undefined, 'matmul' | 'binary'>;
   softmax: Row<In1, { log: boolean }, undefined, 'softmax' | 'softmaxBackward'>;
   layerNorm: Row<LayerNormInputs, LayerNormAttrs, LayerNormSaved, 'layerNorm' | 'layerNormBackward'>;
   /** fused multi-head self-attention (ops/attention.ts) */

@@ -1,6 +1,8 @@
 // matmul and F.linear, one family: gradients equal float64 central differences (every operand kind),
 // matmul associates, and the values equal PyTorch's fixtures.
 import fc from 'fast-check';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { F, type Tensor } from '../../engine/index.js';
 import { forEachBackend, on, workDType } from '../helpers/backends.js';
 import { assertAllClose, valuesOf } from '../helpers/allclose.js';
@@ -69,6 +71,38 @@ forEachBackend("F.linear's bias equals matmul then add bit for bit, threaded chu
     const composed = await valuesOf(x.matmul(w.mT).add(b));
     assertAllClose(fused, composed, { rtol: 0, floor: 0, what: 'linear with bias vs matmul + add' });
   }), { numRuns: 12 });
+});
+
+forEachBackend("F.linear's residual equals matmul, bias add, then residual add bit for bit (tiles in place and ragged edges, threaded, views)", async (device) => {
+  // rows 7 and 602 leave ragged row tiles (the residual added after the copy), 5 and 192 columns ragged and whole
+  // column panels (added in the GEMM's store); 300 input features, the k blocking; a residual that is a view
+  const arb = fc.record({ rows: fc.constantFrom(1, 7, 64, 602), inF: fc.constantFrom(3, 64, 300), outF: fc.constantFrom(5, 64, 192), bias: fc.boolean(), view: fc.boolean() });
+  await fc.assert(fc.asyncProperty(arb, seedArb, async ({ rows, inF, outF, bias, view }, seed) => {
+    const x = on(device, randomTensor([rows, inF], seed), false), w = on(device, randomTensor([outF, inF], seed + 1), false);
+    const b = bias ? on(device, randomTensor([outF], seed + 2), false) : null;
+    const r = view ? on(device, randomTensor([rows, outF + 2], seed + 3), false).narrow(1, 1, outF) : on(device, randomTensor([rows, outF], seed + 3), false);
+    const fused = await valuesOf(F.linear(x, w, b, r));
+    const product = x.matmul(w.mT);
+    const composed = await valuesOf(r.add(b ? product.add(b) : product));
+    assertAllClose(fused, composed, { rtol: 0, floor: 0, what: `linear with ${bias ? 'bias and ' : ''}residual${view ? ' (a view)' : ''} vs matmul + adds` });
+  }), { numRuns: 16 });
+});
+
+forEachBackend('d F.linear with a residual equals central differences (the residual gets the upstream gradient)', async (device) => {
+  const arb = fc.record({ lead: shapeArb(1, 2), inF: dim, outF: dim, bias: fc.boolean() });
+  await fc.assert(fc.asyncProperty(arb, seedArb, async ({ lead, inF, outF, bias }, seed) => {
+    const inputs = [randomTensor([...lead, inF], seed), randomTensor([outF, inF], seed + 1), randomTensor([...lead, outF], seed + 2)];
+    if (bias) inputs.push(randomTensor([outF], seed + 3));
+    await checkGradients(device, (x, w, r, b) => F.linear(x, w, b ?? null, r), inputs);
+  }), RUNS);
+});
+
+test('F.linear refuses a residual whose shape is not the output\'s, or of another dtype, saying which', () => {
+  const x = randomTensor([4, 3], 1), w = randomTensor([5, 3], 2);
+  assert.throws(() => F.linear(x, w, null, randomTensor([4, 1], 3)), /residual must have the output's shape \[4, 5\].*got \[4, 1\]/);
+  assert.throws(() => F.linear(x, w, null, randomTensor([5], 3)), /residual must have the output's shape/);
+  const [x32, w32] = [x.to('float32'), w.to('float32')];
+  assert.throws(() => F.linear(x32, w32, null, randomTensor([4, 5], 3).to('float64')), /input float32, weight float32, residual float64/);
 });
 
 // ---- PyTorch fixtures ----

@@ -114,15 +114,19 @@ export const fastKernels: Fast = {
   },
 };
 
-/** Linear with its bias added in the GEMM's store, and the attention (wasm/attention.ts), for float32 in wasm; false elsewhere (the op then runs its composed path). */
+/**
+ * Linear with its bias and residual added in the GEMM's store, and the attention (wasm/attention.ts), for float32
+ * in wasm; false elsewhere (the op then runs its composed path).
+ */
 export const fusedKernels: FusedKernels = {
-  linear: (a, b, bias, out, M, N, K) => {
-    if (!enabled || !isF32(a.data, b.data, bias.data, out) || bias.layout.strides[0] !== 1 || !wasmAvailable()) return false;
+  linear: (a, b, bias, residual, out, M, N, K) => {
+    if (!enabled || !isF32(a.data, b.data, bias?.data ?? null, residual?.data ?? null, out) || !wasmAvailable()) return false;
+    if ((bias && bias.layout.strides[0] !== 1) || (residual && !isContiguous(residual.layout))) return false;
     const [asb, asr, asc] = a.layout.strides;
     const [bsb, bsr, bsc] = b.layout.strides;
-    const o = bias.layout.offset;
+    const span = (v: View | null, n: number) => (v ? (v.data as Float32Array).subarray(v.layout.offset, v.layout.offset + n) : null);
     matmulF32(a.data as Float32Array, a.layout.offset, asb, asr, asc, b.data as Float32Array, b.layout.offset, bsb, bsr, bsc,
-      out as Float32Array, 0, 1, M, N, K, (bias.data as Float32Array).subarray(o, o + N));
+      out as Float32Array, 0, 1, M, N, K, span(bias, N), span(residual, M * N));
     return true;
   },
   attention: (q, k, v, out, p, shape) => {

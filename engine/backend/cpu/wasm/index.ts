@@ -133,18 +133,20 @@ export function staged<T>(fn: (s: Staging) => T): T {
 }
 
 /**
- * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j] (+ bias[j]); element (b,i,k) of A is at a[aOff + b*aBatchStride +
- * i*aRowStride + k*aColStride] (strides in elements, 0 for a broadcast batch); out is contiguous [batch, M, N]
- * from outOff. The bias is added to each finished float32 sum, as a separate add would.
+ * out[b, i, j] = sum_k A[b,i,k] * B[b,k,j] (+ bias[j]) (+ residual[b, i, j]); element (b,i,k) of A is at
+ * a[aOff + b*aBatchStride + i*aRowStride + k*aColStride] (strides in elements, 0 for a broadcast batch); out
+ * and residual are contiguous [batch, M, N] (out from outOff). Bias and residual are added to each finished
+ * float32 sum, in that order, as separate adds would.
  */
 export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, aRowStride: number, aColStride: number,
                           b: Float32Array, bOff: number, bBatchStride: number, bRowStride: number, bColStride: number,
                           out: Float32Array, outOff: number, batch: number, M: number, N: number, K: number,
-                          bias: Float32Array | null = null): void {
+                          bias: Float32Array | null = null, residual: Float32Array | null = null): void {
   if (batch <= 0 || M <= 0 || N <= 0) return;
   if (K <= 0) {
     out.fill(0, outOff, outOff + batch * M * N);
     if (bias) for (let r = 0; r < batch * M; r++) for (let j = 0; j < N; j++) out[outOff + r * N + j] = bias[j];
+    if (residual) for (let i = 0; i < batch * M * N; i++) out[outOff + i] = Math.fround(out[outOff + i] + residual[i]);
     return;
   }
   const rt = runtime();
@@ -156,6 +158,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     const aBase = s.input(a.subarray(aOff, aOff + aSpan));
     const bBase = s.input(b.subarray(bOff, bOff + bSpan));
     const outBase = s.output(out.subarray(outOff, outOff + batch * M * N));
+    const resBase = residual ? s.input(residual.subarray(0, batch * M * N)) : 0;
     const scratchBase = s.temp(threads * p.scratchBytes / 4);
     // the kernel reads the bias a whole panel at a time: a copy padded with zeros
     let biasBase = 0;
@@ -172,7 +175,7 @@ export function matmulF32(a: Float32Array, aOff: number, aBatchStride: number, a
     c[Ctl.kernel] = p.kernel;
     c[Ctl.aBase] = aBase; c[Ctl.aBS] = aBatchStride * 4; c[Ctl.aRS] = aRowStride * 4; c[Ctl.aCS] = aColStride * 4;
     c[Ctl.bBase] = bBase; c[Ctl.bBS] = bBatchStride * 4; c[Ctl.bRS] = bRowStride * 4; c[Ctl.bCS] = bColStride * 4;
-    c[Ctl.outBase] = outBase; c[Ctl.biasBase] = biasBase; c[Ctl.batch] = batch; c[Ctl.M] = M; c[Ctl.N] = N; c[Ctl.K] = K;
+    c[Ctl.outBase] = outBase; c[Ctl.biasBase] = biasBase; c[Ctl.resBase] = resBase; c[Ctl.batch] = batch; c[Ctl.M] = M; c[Ctl.N] = N; c[Ctl.K] = K;
     c[Ctl.MC] = p.MC; c[Ctl.KC] = p.KC; c[Ctl.chunksPerBatch] = p.chunksPerBatch;
     c[Ctl.scratchBase] = scratchBase; c[Ctl.scratchBytes] = p.scratchBytes;
     c[Ctl.total] = batch * p.chunksPerBatch;

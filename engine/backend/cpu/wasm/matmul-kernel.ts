@@ -19,8 +19,11 @@ export const kernelName = (s: KernelShape) =>
 
 const laneBroadcast = (l: number) => Array.from({ length: 16 }, (_, i) => l * 4 + (i & 3));
 
-/** gemm's `flags`: add to C's tile instead of overwriting it; add bias[j] to column j before storing. */
-export const enum GemmFlags { accumulate = 1, bias = 2 }
+/**
+ * gemm's `flags`: add to C's tile instead of overwriting it; add bias[j] to column j before storing; then add
+ * the residual's tile (at C's tile address + resDelta, C's row stride) before storing.
+ */
+export const enum GemmFlags { accumulate = 1, bias = 2, residual = 4 }
 
 /** Locals of a micro-kernel's C tile: the flags param, the tile's address, a row pointer, the row stride, acc[row][vector]. */
 export interface TileLocals { flags: number; ctile: number; crow: number; ldc: number; acc: number[][] }
@@ -48,25 +51,26 @@ export function emitTileStore(k: Code, { ctile, crow, ldc, acc }: TileLocals): v
 }
 
 /**
- * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, flags, bias): for every NR-column panel of B and every
- * MR-row panel of A, C[tile] (+)= Apanel · Bpanel over kSteps*UNROLL k, then (+ bias, flags & bias) stored.
- * c, ldc and bias (NR-padded, one float a column) are byte addresses/strides. The bias is added to the finished
- * float32 sum, so C + bias rounds as a separate add would.
+ * gemm(ap, bp, kSteps, mPanels, nPanels, c, ldc, flags, bias, resDelta): for every NR-column panel of B and
+ * every MR-row panel of A, C[tile] (+)= Apanel · Bpanel over kSteps*UNROLL k, then (+ bias, flags & bias)
+ * (+ residual, flags & residual: the tile at C's + resDelta bytes) stored. c, ldc and bias (NR-padded, one
+ * float a column) are byte addresses/strides. Bias and residual are added to the finished float32 sum, in that
+ * order, so the result rounds as the separate adds would.
  */
 export function emitGemm(shape: KernelShape): FuncDef {
   const { mr, nr, relaxed } = shape, unroll = shape.unroll ?? UNROLL, shuffle = shape.aBcast === 'shuffle', bInReg = shape.bInReg !== false;
   const nv = nr / 4;
-  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum, bias] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  let next = 9;
+  const [ap, bp, kSteps, mPanels, nPanels, c, ldc, accum, bias, resDelta] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  let next = 10;
   const jp = next++, ip = next++, apan = next++, bpan = next++, cpan = next++, ctile = next++;
   const acur = next++, bcur = next++, kk = next++, crow = next++, aPanelBytes = next++, bPanelBytes = next++;
-  const i32Locals = next - 9;
+  const i32Locals = next - 10;
   const acc: number[][] = [];
   for (let r = 0; r < mr; r++) { acc.push([]); for (let v = 0; v < nv; v++) acc[r].push(next++); }
   const bv: number[] = [];
   for (let v = 0; v < nv; v++) bv.push(next++);
   const av = next++, a4 = next++;
-  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - 9 - i32Locals).fill(T.v128)];
+  const locals: T[] = [...Array(i32Locals).fill(T.i32), ...Array(next - 10 - i32Locals).fill(T.v128)];
 
   const k = new Code();
   k.get(kSteps).i32(UNROLL * mr * 4).i32Mul().set(aPanelBytes);
@@ -104,6 +108,13 @@ export function emitGemm(shape: KernelShape): FuncDef {
   for (let v = 0; v < nv; v++) k.get(crow).v128Load(v * 16).set(bv[v]);
   for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.get(acc[r][v]).get(bv[v]).f32x4Add().set(acc[r][v]);
   k.end();
+  k.get(accum).i32(GemmFlags.residual).and_().if_();
+  k.get(ctile).get(resDelta).i32Add().set(crow);
+  acc.forEach((row, r) => {
+    row.forEach((a, v) => k.get(a).get(crow).v128Load(v * 16).f32x4Add().set(a));
+    if (r < acc.length - 1) k.get(crow).get(ldc).i32Add().set(crow);
+  });
+  k.end();
   emitTileStore(k, { flags: accum, ctile, crow, ldc, acc });
   k.get(apan).get(aPanelBytes).i32Add().set(apan);
   k.get(ctile).get(ldc).i32(mr).i32Mul().i32Add().set(ctile);
@@ -113,7 +124,7 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.get(cpan).i32(nr * 4).i32Add().set(cpan);
   k.get(jp).i32(1).i32Sub().tee(jp).brIf(0);
   k.end();
-  return { name: kernelName(shape), params: Array(9).fill(T.i32), locals, body: k };
+  return { name: kernelName(shape), params: Array(10).fill(T.i32), locals, body: k };
 }
 
 /** Copies `width` contiguous floats from the address in local src to the address in local dst. */

@@ -6,8 +6,11 @@ export const enum Ctl {
   gen, counter, done, total, failed, jobId,
   /** threads the job may run on: a worker past them (left from a larger thread count) takes no chunk */
   jobThreads, kernel, aBase, aBS, aRS, aCS, bBase, bBS, bRS, bCS,
-  /** biasBase: a GEMM's bias (N floats, padded to whole panels), 0 for none */
-  outBase, biasBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks,
+  /**
+   * biasBase: a GEMM's bias (N floats, padded to whole panels), 0 for none; resBase: a residual [batch·M, N]
+   * added to each finished output (after the bias), 0 for none
+   */
+  outBase, biasBase, resBase, batch, M, N, K, MC, KC, chunksPerBatch, scratchBase, scratchBytes, quit, workerChunks,
   /** JobKind of the job in the block; the ew* slots describe an elementwise job (elementwise-kernel.ts) */
   kind, ewOp, ewIn0, ewIn1, ewOut, ewCount, ewChunk,
   /**
