@@ -34,8 +34,11 @@ export class Attention extends Module {
     this.projDrop = this.registerModule('proj_drop', new Dropout(checkProbability('Attention', 'projDrop', options.projDrop ?? 0), options.generator));
   }
 
-  /** Self-attention of x [B, N, D]. */
-  forward(x: Tensor): Tensor {
+  /**
+   * Self-attention of x [B, N, D]; with `residual` [B, N, D], residual + attention(x), the add inside the
+   * output projection (where proj_drop is off: it would come between).
+   */
+  forward(x: Tensor, residual?: Tensor): Tensor {
     const [b, n, d] = x.shape;
     const h = this.numHeads;
     if (x.ndim !== 3 || d !== this.dim) throw new Error(`Attention: expected x [B, N, ${this.dim}], got ${JSON.stringify(x.shape)}`);
@@ -51,7 +54,8 @@ export class Attention extends Module {
     const merged = this.attnDrop.p > 0 && this.attnDrop.training
       ? attentionWithDropout(q, k, v, h, hd ** -0.5, (p) => this.attnDrop.forward(p))
       : attention(q, k, v, h, hd ** -0.5);
-    return this.projDrop.forward(this.proj.forward(merged));
+    if (!residual) return this.projDrop.forward(this.proj.forward(merged));
+    return this.projDrop.active ? residual.add(this.projDrop.forward(this.proj.forward(merged))) : this.proj.forward(merged, residual);
   }
 }
 

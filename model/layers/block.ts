@@ -59,7 +59,12 @@ export class Block extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    x = x.add(this.dropPath.forward(this.attn.forward(this.norm1.forward(x))));
-    return x.add(this.dropPath.forward(this.mlp.forward(this.norm2.forward(x))));
+    if (this.dropPath.active) {
+      x = x.add(this.dropPath.forward(this.attn.forward(this.norm1.forward(x))));
+      return x.add(this.dropPath.forward(this.mlp.forward(this.norm2.forward(x))));
+    }
+    // no stochastic depth: each residual add happens inside the branch's last linear (same float32 result)
+    x = this.attn.forward(this.norm1.forward(x), x);
+    return this.mlp instanceof Mlp ? this.mlp.forward(this.norm2.forward(x), x) : x.add(this.mlp.forward(this.norm2.forward(x)));
   }
 }

@@ -23,6 +23,11 @@ export class Dropout extends Module {
     checkProbability('Dropout', 'p', p);
   }
 
+  /** Whether forward changes anything (training with p > 0); else it returns its input. */
+  get active(): boolean {
+    return this.training && this.p > 0;
+  }
+
   forward(x: Tensor): Tensor {
     return F.dropout(x, this.p, this.training, this.generator);
   }
@@ -32,6 +37,11 @@ export class DropPath extends Module {
   constructor(readonly p = 0, readonly generator: Generator = defaultGenerator) {
     super();
     checkProbability('DropPath', 'p', p);
+  }
+
+  /** Whether forward changes anything (training with p > 0); else it returns its input. */
+  get active(): boolean {
+    return this.training && this.p > 0;
   }
 
   forward(x: Tensor): Tensor {

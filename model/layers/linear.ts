@@ -3,8 +3,8 @@ import { F, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { checkLayerOptions, checkPositiveInt, constantInit, truncNormalInit, type InitOptions } from './init.js';
 
-/** y = x Wᵀ + b for x of any rank ≥ 1: the engine's fused F.linear (leading dims fold into rows). */
-export const linear = (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor => F.linear(x, weight, bias);
+/** y = x Wᵀ + b (+ residual) for x of any rank ≥ 1: the engine's fused F.linear (leading dims fold into rows). */
+export const linear = (x: Tensor, weight: Tensor, bias?: Tensor | null, residual?: Tensor | null): Tensor => F.linear(x, weight, bias, residual);
 
 export interface LinearOptions extends InitOptions {
   bias?: boolean;
@@ -25,7 +25,8 @@ export class Linear extends Module {
     this.bias = options.bias ?? true ? this.registerParameter('bias', constantInit([outFeatures], 0, options)) : null;
   }
 
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+  /** x Wᵀ + b; with `residual` (of the output's shape), residual + x Wᵀ + b in one op, as the separate add rounds. */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return linear(x, this.weight, this.bias, residual);
   }
 }

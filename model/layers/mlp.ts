@@ -42,7 +42,10 @@ export class Mlp extends Module {
     this.activation = module;
   }
 
-  forward(x: Tensor): Tensor {
-    return this.drop.forward(this.fc2.forward(this.drop.forward(this.act.forward(this.fc1.forward(x)))));
+  /** fc2(act(fc1(x))) with dropouts; with `residual` (of the output's shape), residual plus that, the add inside fc2 where the last dropout is off. */
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    const hidden = this.drop.forward(this.act.forward(this.fc1.forward(x)));
+    if (!residual) return this.drop.forward(this.fc2.forward(hidden));
+    return this.drop.active ? residual.add(this.drop.forward(this.fc2.forward(hidden))) : this.fc2.forward(hidden, residual);
   }
 }
