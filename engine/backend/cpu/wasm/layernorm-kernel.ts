@@ -2,49 +2,76 @@
 import { Code, FuncDef, T } from './emitter.js';
 import { Locals, forCols, forColsUnrolled, forRows, reduce, splat } from './emit-helpers.js';
 
-// y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps), var the biased variance of the row
+// y = (x - mean) * rstd * w + b, rstd = 1 / sqrt(var + eps), var the biased variance of the row.
+// Two rows at a time, their steps emitted side by side: a row is a chain of dependent reductions (mean, then
+// variance, then the square root), so one row alone leaves the core waiting on latency. Each row's operations
+// are the same whether it is paired or not: the bits do not depend on it.
 function layerNorm(): FuncDef {
   const [x, w, b, y, mean, rstd, rows, cols, eps] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const L = new Locals(9), k = new Code();
   const rowBytes = L.add(T.i32), vecEnd = L.add(T.i32), j = L.add(T.i32), n = L.add(T.f32);
-  const vs = L.add(T.v128), s = L.add(T.f32), mu = L.add(T.f32), r = L.add(T.f32), vmu = L.add(T.v128), vr = L.add(T.v128);
-  const d = L.add(T.v128), vs2 = L.add(T.v128);
+  const ends = { row: rowBytes, vec: vecEnd, vec2: L.add(T.i32) };
   k.get(cols).i32(4).i32Mul().set(rowBytes);
   k.get(cols).i32(2).i32Shl().i32(-16).and_().set(vecEnd);
   k.get(cols).f32ConvertI32S().set(n);
-  const ends = { row: rowBytes, vec: vecEnd, vec2: L.add(T.i32) };
   k.get(rowBytes).i32(-32).and_().set(ends.vec2);
-  forRows(k, rows, rowBytes, [x, y], () => {
-    // two accumulators (columns 8j..8j+3 and 8j+4..8j+7): the sums' add chains are the row's latency
-    k.v128Const(splat(0)).tee(vs).set(vs2).f32(0).set(s);
-    forColsUnrolled(k, j, ends, (off, acc) => { const v = acc === 0 ? vs : vs2; k.get(v).get(x).get(j).i32Add().v128Load(off).f32x4Add().set(v); },
-      () => k.get(s).get(x).get(j).i32Add().f32Load().f32Add().set(s));
-    k.get(vs).get(vs2).f32x4Add().set(vs);
-    reduce(k, vs, 'add'); k.get(s).f32Add().get(n).f32Div().tee(mu).f32x4Splat().set(vmu);
-    k.v128Const(splat(0)).tee(vs).set(vs2).f32(0).set(s);
-    forColsUnrolled(k, j, ends, (off, acc) => {
-      const v = acc === 0 ? vs : vs2;
-      k.get(x).get(j).i32Add().v128Load(off).get(vmu).f32x4Sub().set(d);
-      k.get(v).get(d).get(d).f32x4Mul().f32x4Add().set(v);
-    }, () => {
-      k.get(x).get(j).i32Add().f32Load().get(mu).f32Sub().f32x4Splat().set(d);
-      k.get(s).get(d).f32x4ExtractLane(0).get(d).f32x4ExtractLane(0).f32Mul().f32Add().set(s);
-    });
-    k.get(vs).get(vs2).f32x4Add().set(vs);
-    reduce(k, vs, 'add'); k.get(s).f32Add().get(n).f32Div().get(eps).f32Add().f32Sqrt().set(r);
-    k.f32(1).get(r).f32Div().tee(r).f32x4Splat().set(vr);
-    k.get(mean).get(mu).f32Store().get(rstd).get(r).f32Store();
-    k.get(mean).i32(4).i32Add().set(mean).get(rstd).i32(4).i32Add().set(rstd);
-    forCols(k, j, vecEnd, rowBytes, () => {
-      k.get(y).get(j).i32Add();
-      k.get(x).get(j).i32Add().v128Load().get(vmu).f32x4Sub().get(vr).f32x4Mul();
-      k.get(w).get(j).i32Add().v128Load().f32x4Mul().get(b).get(j).i32Add().v128Load().f32x4Add().v128Store();
-    }, () => {
-      k.get(y).get(j).i32Add();
-      k.get(x).get(j).i32Add().f32Load().get(mu).f32Sub().get(r).f32Mul();
-      k.get(w).get(j).i32Add().f32Load().f32Mul().get(b).get(j).i32Add().f32Load().f32Add().f32Store();
-    });
+  /** one row's locals: its x and y, two vector sums and a scalar one, its mean and 1/σ (scalar and splat), a temporary */
+  const rowLocals = () => ({
+    x: L.add(T.i32), y: L.add(T.i32), vs: L.add(T.v128), vs2: L.add(T.v128), s: L.add(T.f32),
+    mu: L.add(T.f32), r: L.add(T.f32), vmu: L.add(T.v128), vr: L.add(T.v128), d: L.add(T.v128),
   });
+  const pair = [rowLocals(), rowLocals()];
+  /** normalizes the rows at x, x + rowBytes, … (one per entry of R) into y, y + rowBytes, …; mean and rstd at mean, rstd, + 4, … */
+  const body = (R: typeof pair) => {
+    R.forEach((t, i) => {
+      k.get(x).get(rowBytes).i32(i).i32Mul().i32Add().set(t.x);
+      k.get(y).get(rowBytes).i32(i).i32Mul().i32Add().set(t.y);
+      // two accumulators (columns 8j..8j+3 and 8j+4..8j+7): the sums' add chains are the row's latency
+      k.v128Const(splat(0)).tee(t.vs).set(t.vs2).f32(0).set(t.s);
+    });
+    forColsUnrolled(k, j, ends, (off, acc) => R.forEach((t) => { const v = acc === 0 ? t.vs : t.vs2; k.get(v).get(t.x).get(j).i32Add().v128Load(off).f32x4Add().set(v); }),
+      () => R.forEach((t) => k.get(t.s).get(t.x).get(j).i32Add().f32Load().f32Add().set(t.s)));
+    R.forEach((t) => {
+      k.get(t.vs).get(t.vs2).f32x4Add().set(t.vs);
+      reduce(k, t.vs, 'add'); k.get(t.s).f32Add().get(n).f32Div().tee(t.mu).f32x4Splat().set(t.vmu);
+      k.v128Const(splat(0)).tee(t.vs).set(t.vs2).f32(0).set(t.s);
+    });
+    forColsUnrolled(k, j, ends, (off, acc) => R.forEach((t) => {
+      const v = acc === 0 ? t.vs : t.vs2;
+      k.get(t.x).get(j).i32Add().v128Load(off).get(t.vmu).f32x4Sub().set(t.d);
+      k.get(v).get(t.d).get(t.d).f32x4Mul().f32x4Add().set(v);
+    }), () => R.forEach((t) => {
+      k.get(t.x).get(j).i32Add().f32Load().get(t.mu).f32Sub().f32x4Splat().set(t.d);
+      k.get(t.s).get(t.d).f32x4ExtractLane(0).get(t.d).f32x4ExtractLane(0).f32Mul().f32Add().set(t.s);
+    }));
+    R.forEach((t, i) => {
+      k.get(t.vs).get(t.vs2).f32x4Add().set(t.vs);
+      reduce(k, t.vs, 'add'); k.get(t.s).f32Add().get(n).f32Div().get(eps).f32Add().f32Sqrt().set(t.r);
+      k.f32(1).get(t.r).f32Div().tee(t.r).f32x4Splat().set(t.vr);
+      k.get(mean).get(t.mu).f32Store(4 * i).get(rstd).get(t.r).f32Store(4 * i);
+    });
+    forCols(k, j, vecEnd, rowBytes, () => R.forEach((t) => {
+      k.get(t.y).get(j).i32Add();
+      k.get(t.x).get(j).i32Add().v128Load().get(t.vmu).f32x4Sub().get(t.vr).f32x4Mul();
+      k.get(w).get(j).i32Add().v128Load().f32x4Mul().get(b).get(j).i32Add().v128Load().f32x4Add().v128Store();
+    }), () => R.forEach((t) => {
+      k.get(t.y).get(j).i32Add();
+      k.get(t.x).get(j).i32Add().f32Load().get(t.mu).f32Sub().get(t.r).f32Mul();
+      k.get(w).get(j).i32Add().f32Load().f32Mul().get(b).get(j).i32Add().f32Load().f32Add().f32Store();
+    }));
+    const step = R.length;
+    k.get(x).get(rowBytes).i32(step).i32Mul().i32Add().set(x).get(y).get(rowBytes).i32(step).i32Mul().i32Add().set(y);
+    k.get(mean).i32(4 * step).i32Add().set(mean).get(rstd).i32(4 * step).i32Add().set(rstd);
+  };
+  // pairs of rows, then the odd one
+  k.block().loop();
+  k.get(rows).i32(2).i32LtS().brIf(1);
+  body(pair);
+  k.get(rows).i32(2).i32Sub().set(rows).br(0);
+  k.end().end();
+  k.get(rows).i32(1).i32Eq().if_();
+  body([pair[0]]);
+  k.end();
   return { name: 'layerNorm', params: [...Array(8).fill(T.i32), T.f32], locals: L.types, body: k };
 }
 
