@@ -71,7 +71,7 @@ for (const op of ['add', 'sub', 'mul', 'div'] as const) {
   }));
 }
 
-test('wasm strided copy (contiguous() of permuted and sliced views, cat into a middle-axis slice) equals the TypeScript reference bit for bit, on one and two threads', { skip }, () => onOneAndTwoThreads(() => {
+test('wasm strided copy (contiguous() of permuted and sliced views, cat into a middle-axis slice, broadcast parts included) equals the TypeScript reference bit for bit, on one and two threads', { skip }, () => onOneAndTwoThreads(() => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 64 }), fc.constantFrom(2, 4), fc.integer({ min: 1, max: 60 }), fc.constantFrom(3, 16, 17), seedArb, (b, h, n, hd, seed) => {
     const x = rand([b, n, h, hd], seed);
     const cases: [string, () => Tensor][] = [
@@ -81,6 +81,7 @@ test('wasm strided copy (contiguous() of permuted and sliced views, cat into a m
       ['a transpose', () => x.reshape(b * n, h * hd).mT.contiguous()],
       // the copy into a slice along a middle axis (each batch a contiguous run), from a transposed view
       ['cat along the tokens, contiguous parts', () => cat([x.narrow(1, 0, 1).reshape(b, 1, h * hd), x.reshape(b, n, h * hd)], 1)],
+      ['cat along the tokens, a broadcast part (the class token expanded over the batch)', () => cat([x.narrow(0, 0, 1).narrow(1, 0, 1).reshape(1, 1, h * hd).expand(b, 1, h * hd), x.reshape(b, n, h * hd)], 1)],
       ['cat along the tokens, a transposed part (the patch embedding\'s [B, D, N]ᵀ)', () => cat([x.narrow(1, 0, 1).reshape(b, 1, h * hd), x.reshape(b, h * hd, n).transpose(1, 2)], 1)],
     ];
     for (const [what, fn] of cases) assertSameBits(...bothWays(fn), `${what}, [${b}, ${n}, ${h}, ${hd}]`);

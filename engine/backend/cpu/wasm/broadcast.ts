@@ -110,13 +110,31 @@ export function copyStridedF32(src: View, dst: View): boolean {
   const fd = fold(dst.layout.shape, [dst]);
   const outer = dst.layout.shape[0];
   if (fd.dims.length === 2 && fd.strides[0][1] === 1 && fd.dims[0] === outer && nonNegative(fold(src.layout.shape, [src]))) {
-    // dst is outer slices of contiguous runs (cat's slice along a middle axis): one copy per slice
+    // dst is outer slices of contiguous runs (cat's slice along a middle axis): one strided-rows copy where each
+    // src slice is one run too (a broadcast one included) and both live in wasm memory, else one copy per slice
     const sub = (v: View, o: number): View => ({ data: v.data, layout: { shape: v.layout.shape.slice(1), strides: v.layout.strides.slice(1), offset: v.layout.offset + o * v.layout.strides[0] } });
+    if (copySlices(src, dst, outer, n / outer, fd.strides[0][0], sub(src, 0))) return true;
     for (let o = 0; o < outer; o++) copyToContiguous(sub(src, o), sub(dst, o), n / outer);
     return true;
   }
   if (fd.dims.length !== 1 || fd.strides[0][0] !== 1) return false; // dst not contiguous
   return copyToContiguous(src, dst, n);
+}
+
+/**
+ * Copies `outer` runs of `run` floats, src's `src.layout.strides[0]` apart (0: one run repeated), dst's
+ * `dstStride` apart, by one copyRows call; false (nothing done) unless each src slice (`first`) is one contiguous
+ * run and both arrays are wasm memory (in place: staging a strided dst would copy back its gaps).
+ */
+function copySlices(src: View, dst: View, outer: number, run: number, dstStride: number, first: View): boolean {
+  const f = fold(first.layout.shape, [first]), srcStride = src.layout.strides[0];
+  if (f.dims.length !== 1 || f.strides[0][0] !== 1 || srcStride < 0) return false;
+  return staged((s) => {
+    const srcAt = s.resident(src.data as Float32Array), dstAt = s.resident(dst.data as Float32Array);
+    if (srcAt < 0 || dstAt < 0) return false;
+    runtime().ex.copyRows(srcAt + first.layout.offset * 4, srcStride * 4, dstAt + dst.layout.offset * 4, dstStride * 4, outer, run * 4);
+    return true;
+  });
 }
 
 /** The copy into a contiguous dst of n elements; false (nothing done) where src has negative strides. */
