@@ -45,12 +45,13 @@ export function forCols(k: Code, j: number, vecEnd: number, rowEnd: number, vec:
  * acc 0 and 1: two accumulators hide a reduction's latency, and each step pays the loop's overhead once).
  */
 export function forColsUnrolled(k: Code, j: number, ends: { vec2: number; vec: number; row: number },
-                         vec: (off: number, acc: number) => void, tail: () => void, pair?: () => void): void {
+                         vec: (off: number, acc: number) => void, tail: () => void, pair?: () => void, tailOnce = false): void {
   k.i32(0).set(j);
   // pair: the two steps of 8 columns emitted together (interleaved), where the caller has a better order
   loopCols(k, j, ends.vec2, 32, pair ?? (() => { vec(0, 0); vec(16, 1); }));
   loopCols(k, j, ends.vec, 16, () => vec(0, 0));
-  loopCols(k, j, ends.row, 4, tail);
+  // tailOnce: tail() takes the last 1–3 columns at once (it may read a vector from j)
+  if (tailOnce) { k.get(j).get(ends.row).i32LtS().if_(); tail(); k.end(); } else loopCols(k, j, ends.row, 4, tail);
 }
 
 /**

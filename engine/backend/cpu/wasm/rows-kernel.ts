@@ -90,12 +90,18 @@ function softmax(fused: boolean): FuncDef {
       emitExps(k, c, chains, fused);
       chains.forEach((ch, i) => { k.get(y).get(j).i32Add().get(ch.e).v128Store(16 * i); k.get(vs).get(ch.e).f32x4Add().set(vs); });
     };
+    // the last 1–3 columns by one exp of a vector read from there (its lanes past the row, whatever they hold, are
+    // dropped), stored and summed lane by lane in column order: the bits of a scalar loop
     forColsUnrolled(k, j, ends, () => expStep(1), () => {
-      k.get(x).get(j).i32Add().v128Load32Splat().get(vm[0]).f32x4Sub().set(t[0].d);
+      at(x).get(vm[0]).f32x4Sub().set(t[0].d);
       emitExps(k, c, [t[0]], fused);
-      k.get(y).get(j).i32Add().get(t[0].e).f32x4ExtractLane(0).f32Store();
-      k.get(s).get(t[0].e).f32x4ExtractLane(0).f32Add().set(s);
-    }, () => expStep(2));
+      for (let lane = 0; lane < 3; lane++) {
+        if (lane > 0) k.get(j).i32(4 * lane).i32Add().get(ends.row).i32LtS().if_();
+        k.get(y).get(j).i32Add().get(t[0].e).f32x4ExtractLane(lane).f32Store(4 * lane);
+        k.get(s).get(t[0].e).f32x4ExtractLane(lane).f32Add().set(s);
+      }
+      k.end().end();
+    }, () => expStep(2), true);
     reduce(k, vs, 'add'); k.get(s).f32Add();
     k.set(s).f32(1).get(s).f32Div().f32x4Splat().set(vs);
     forColsUnrolled(k, j, ends, (off) => { k.get(y).get(j).i32Add(); at(y, off).get(vs).f32x4Mul().v128Store(off); },
