@@ -9,6 +9,7 @@ import { KERNELS, STRIDED_KERNELS, type Exports } from './runtime.js';
 import { GemmFlags, UNROLL } from './matmul-kernel.js';
 import { bitsF32 } from './rows-kernel.js';
 import { pickKernel, tuning } from './matmul.js';
+import { HeadFlags } from './attention-head-kernel.js';
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 /** The strided-A kernels' tile. */
@@ -116,6 +117,14 @@ function runHead(ex: Exports, c: Int32Array, chunk: number, thread: number): voi
     // S = (s·q) kᵀ, with the scale on the packed kᵀ when that is exact, else on a copy of q's slice
     let q = slice(Ctl.atQ);
     const exact = powerOfTwo(bitsF32(c[Ctl.atScale]));
+    if (hd <= tuning.KCMAX && n <= tuning.KCMAX) {
+      // both products in one k block: the whole head in one wasm call (attention-head-kernel.ts), same steps
+      const flags = (exact ? HeadFlags.exactScale : 0) | (KERNELS[pickKernel(n, n)].relaxed ? HeadFlags.relaxedQK : 0) |
+        (KERNELS[pickKernel(n, hd)].relaxed ? HeadFlags.relaxedPV : 0);
+      ex.attentionHead(q.at, at(Ctl.atK), at(Ctl.atV), at(Ctl.atOut), pAt, inRow * 4, d * 4, n, hd, sc.bPack, sc.scores, sc.tile, sc.qCopy,
+        flags, roundUp(hd, UNROLL), roundUp(n, UNROLL), roundUp(n, STRIDED.nr), roundUp(hd, STRIDED.nr));
+      return;
+    }
     if (!exact) {
       ex.copyRows(q.at, q.rs, sc.qCopy, hd * 4, n, hd * 4);
       scale(ex, sc.qCopy, n * hd);

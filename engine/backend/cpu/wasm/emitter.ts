@@ -37,6 +37,7 @@ export class Code {
   br(depth: number): this { return this.op(0x0c, depth); }
   brIf(depth: number): this { return this.op(0x0d, depth); }
   return_(): this { return this.op(0x0f); }
+  call(func: number): this { this.b.push(0x10); uleb(this.b, func); return this; }
   drop(): this { return this.op(0x1a); }
   select(): this { return this.op(0x1b); }
 

@@ -5,6 +5,7 @@ import { CONST_BYTES, CTRL_BYTES } from './protocol.js';
 import { emitCopyRows, emitTouchRows, emitGemm, emitPack, kernelName, KernelShape } from './matmul-kernel.js';
 import { emitSoftmaxKernels } from './rows-kernel.js';
 import { emitGemmStridedA, stridedKernelName, type StridedShape } from './gemm-strided-kernel.js';
+import { emitAttentionHead } from './attention-head-kernel.js';
 import { emitLayerNormKernels } from './layernorm-kernel.js';
 import { emitElementwiseKernels, WASM_UNARY } from './elementwise-kernel.js';
 import { emitGelu32Kernels } from './gelu32-kernel.js';
@@ -64,6 +65,8 @@ export interface Exports {
   /** strided-A GEMM by `relaxed` (gemm-strided-kernel.ts): (a, ars, acs, M, bp, K, kPad, nPanels, c, ldc, flags) */
   gemmA: Map<boolean, (...args: number[]) => void>;
   copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, rowBytes: number): void;
+  /** one attention head's forward (attention-head-kernel.ts) */
+  attentionHead(...args: number[]): void;
   /** touchRows(src, stride, rows, rowBytes): a load from every line of strided rows, their misses overlapped (matmul-kernel.ts) */
   touchRows(src: number, stride: number, rows: number, rowBytes: number): number;
   /** softmax over rows of x xStride bytes apart, into contiguous rows of y */
@@ -115,6 +118,14 @@ export function buildKernelModule(): { module: WebAssembly.Module; constants: Ui
   for (const w of widths) funcs.push(emitPack(w));
   const pool = new ConstPool(CTRL_BYTES, CONST_BYTES);
   funcs.push(...STRIDED_KERNELS.map(emitGemmStridedA), emitCopyRows(), emitTouchRows(), ...emitSoftmaxKernels(RELAXED), ...emitLayerNormKernels(), ...emitElementwiseKernels(pool), ...emitGelu32Kernels(pool, RELAXED), ...emitBroadcastKernels());
+  // last: it calls the kernels above by their index
+  const index = (name: string): number => {
+    const i = funcs.findIndex((f) => f.name === name);
+    if (i < 0) throw new Error(`wasm: no kernel named ${name} for attentionHead to call`);
+    return i;
+  };
+  const [plain, fused] = [false, RELAXED].map((r) => stridedKernelName(STRIDED_KERNELS.find((s) => s.relaxed === r)!));
+  funcs.push(emitAttentionHead(index, plain, fused, STRIDED_KERNELS[0].nr));
   return { module: new WebAssembly.Module(buildModule(funcs, MAX_PAGES, SHARED)), constants: new Uint8Array(pool.bytes) };
 }
 
@@ -127,6 +138,7 @@ export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memo
     pack,
     gemmA: new Map(STRIDED_KERNELS.map((s) => [s.relaxed, e[stridedKernelName(s)]])),
     copyRows: e.copyRows,
+    attentionHead: e.attentionHead,
     touchRows: e.touchRows as unknown as Exports['touchRows'],
     softmax: e.softmax,
     softmaxBackward: e.softmaxBackward,
