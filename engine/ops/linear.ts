@@ -4,7 +4,7 @@
 // finished sum, so the result rounds as the separate adds would.
 import { apply } from '../autograd.js';
 import { isFloat } from '../dtype.js';
-import { expandLayout, shapeStr } from '../layout.js';
+import { expandLayout, sameShape, shapeStr } from '../layout.js';
 import { Tensor } from '../tensor.js';
 import type { LinearInputs, Rule } from './table.js';
 import { matmul } from './matmul.js';
@@ -63,7 +63,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, residual
   if (bias && (bias.ndim !== 1 || bias.dim(0) !== outF)) throw new Error(`linear: bias must be [${outF}], got ${shapeStr(bias.shape)}`);
   const lead = x.shape.slice(0, -1);
   const outShape = [...lead, outF];
-  if (residual && shapeStr(residual.shape) !== shapeStr(outShape)) {
+  if (residual && !sameShape(residual.shape, outShape)) {
     throw new Error(`linear: residual must have the output's shape ${shapeStr(outShape)} (input ${shapeStr(x.shape)}, weight ${shapeStr(weight.shape)}), got ${shapeStr(residual.shape)}; broadcast it first with expand() if that is meant`);
   }
   const others = [...(bias ? [['bias', bias] as const] : []), ...(residual ? [['residual', residual] as const] : [])];

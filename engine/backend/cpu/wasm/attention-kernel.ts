@@ -1,9 +1,10 @@
-// Fused multi-head attention on the GEMM kernels: one job, a chunk per (batch, head). A thread reads its head's
-// slices of q, k, v straight out of the [B, N, H·hd] tensors (the head split is a stride: A operands in place,
-// B operands packed), runs the products and the softmax in its own scratch, and writes its head's columns of the
-// output (the head merge is copyRows' stride): no split or merge copies, no [B·H, N, N] scores, one job instead
-// of five. The products use the multiply-add and k blocking that the batched matmul uses for the same shapes, so
-// the results equal the composed path's bit for bit.
+// Fused multi-head attention on the GEMM kernels: one job, a chunk per group of heads of a batch element (its
+// operands' rows touched first). A thread reads each head's slices of q, k, v straight out of the [B, N, H·hd]
+// tensors (the head split is a stride: A operands in place, B operands packed), runs the products and the
+// softmax in its own scratch, and writes its head's columns of the output (the head merge is copyRows' stride): no split or merge copies, no [B·H, N, N] scores, one job instead
+// of five; a forward head whose products fit one k block is one wasm call (attention-head-kernel.ts). The
+// products use the multiply-add and k blocking that the batched matmul uses for the same shapes, so the results
+// equal the composed path's bit for bit.
 import { Ctl } from './protocol.js';
 import { KERNELS, STRIDED_KERNELS, type Exports } from './runtime.js';
 import { GemmFlags, UNROLL } from './matmul-kernel.js';
@@ -71,14 +72,34 @@ function product(ex: Exports, sc: Scratch, a: Operand, b: Operand, M: number, N:
 const powerOfTwo = (s: number): boolean => s > 0 && Number.isFinite(s) && Math.log2(s) === Math.round(Math.log2(s));
 
 /**
- * Runs chunk `chunk` (one (batch, head) pair) of the attention job in the control block, on any thread.
+ * Runs chunk `chunk` (atGroup heads of one batch element) of the attention job in the control block, on any thread.
  *   forward:  P = softmax((s·q) kᵀ);  y = P v
  *   backward: dv = Pᵀ dy;  dP = dy vᵀ;  dS = P (dP − Σ dP·P);  dq = s · dS k;  dk = dSᵀ (s·q)
  */
 export function runAttentionChunk(ex: Exports, c: Int32Array, chunk: number, thread: number): void {
-  const group = c[Ctl.atGroup], first = chunk * group;
-  touchGroup(ex, c, Math.floor(first / c[Ctl.atHeads]), first % c[Ctl.atHeads]);
+  const group = c[Ctl.atGroup], first = chunk * group, heads = c[Ctl.atHeads], n = c[Ctl.atSeq], hd = c[Ctl.atHeadSize];
+  const b = Math.floor(first / heads), h0 = first % heads;
+  touchGroup(ex, c, b, h0);
+  if (c[Ctl.atBackward] === 0 && hd <= tuning.KCMAX && n <= tuning.KCMAX) {
+    // both products in one k block: each head in one wasm call (attention-head-kernel.ts), the steps runHead takes
+    const sc = layout(c[Ctl.atScratch] + thread * c[Ctl.atScratchBytes], n, hd);
+    const d = heads * hd, inRow = c[Ctl.atInRow] * 4, flags = headFlags(c, n, hd);
+    const inAt = b * n * inRow, outAt = b * n * d * 4;
+    for (let h = h0; h < h0 + group; h++) {
+      const pAt = c[Ctl.atP] === 0 ? sc.square : c[Ctl.atP] + (b * heads + h) * n * n * 4;
+      ex.attentionHead(c[Ctl.atQ] + inAt + h * hd * 4, c[Ctl.atK] + inAt + h * hd * 4, c[Ctl.atV] + inAt + h * hd * 4,
+        c[Ctl.atOut] + outAt + h * hd * 4, pAt, inRow, d * 4, n, hd, sc.bPack, sc.scores, sc.tile, sc.qCopy,
+        flags, roundUp(hd, UNROLL), roundUp(n, UNROLL), roundUp(n, STRIDED.nr), roundUp(hd, STRIDED.nr));
+    }
+    return;
+  }
   for (let i = 0; i < group; i++) runHead(ex, c, first + i, thread);
+}
+
+/** attentionHead's flags: the scale's exactness (a power of two) and each product's multiply-add, as product() picks them. */
+function headFlags(c: Int32Array, n: number, hd: number): number {
+  return (powerOfTwo(bitsF32(c[Ctl.atScale])) ? HeadFlags.exactScale : 0) | (KERNELS[pickKernel(n, n)].relaxed ? HeadFlags.relaxedQK : 0) |
+    (KERNELS[pickKernel(n, hd)].relaxed ? HeadFlags.relaxedPV : 0);
 }
 
 /**
@@ -96,7 +117,7 @@ function touchGroup(ex: Exports, c: Int32Array, b: number, h: number): void {
   }
 }
 
-/** Runs the attention of one (batch, head) pair, `pair` = batch · heads + head. */
+/** Runs the attention of one (batch, head) pair, `chunk` = batch · heads + head: the backward, and products past one k block. */
 function runHead(ex: Exports, c: Int32Array, chunk: number, thread: number): void {
   const heads = c[Ctl.atHeads], n = c[Ctl.atSeq], hd = c[Ctl.atHeadSize];
   const d = heads * hd, b = Math.floor(chunk / heads), h = chunk - b * heads, inRow = c[Ctl.atInRow];
@@ -117,14 +138,6 @@ function runHead(ex: Exports, c: Int32Array, chunk: number, thread: number): voi
     // S = (s·q) kᵀ, with the scale on the packed kᵀ when that is exact, else on a copy of q's slice
     let q = slice(Ctl.atQ);
     const exact = powerOfTwo(bitsF32(c[Ctl.atScale]));
-    if (hd <= tuning.KCMAX && n <= tuning.KCMAX) {
-      // both products in one k block: the whole head in one wasm call (attention-head-kernel.ts), same steps
-      const flags = (exact ? HeadFlags.exactScale : 0) | (KERNELS[pickKernel(n, n)].relaxed ? HeadFlags.relaxedQK : 0) |
-        (KERNELS[pickKernel(n, hd)].relaxed ? HeadFlags.relaxedPV : 0);
-      ex.attentionHead(q.at, at(Ctl.atK), at(Ctl.atV), at(Ctl.atOut), pAt, inRow * 4, d * 4, n, hd, sc.bPack, sc.scores, sc.tile, sc.qCopy,
-        flags, roundUp(hd, UNROLL), roundUp(n, UNROLL), roundUp(n, STRIDED.nr), roundUp(hd, STRIDED.nr));
-      return;
-    }
     if (!exact) {
       ex.copyRows(q.at, q.rs, sc.qCopy, hd * 4, n, hd * 4);
       scale(ex, sc.qCopy, n * hd);

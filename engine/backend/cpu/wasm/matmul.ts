@@ -17,11 +17,13 @@ const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 /** The kernel with the least padded work per unit of speed. */
 export function pickKernel(M: number, N: number): number {
   if (tuning.kernel >= 0) return tuning.kernel;
+  // a plain loop: this runs for every GEMM and twice for every attention head
   let best = 0, bestCost = Infinity;
-  KERNELS.forEach(({ mr, nr, gflops }, id) => {
-    const cost = (roundUp(M, mr) * roundUp(N, nr)) / gflops;
+  for (let id = 0; id < KERNELS.length; id++) {
+    const { mr, nr, gflops } = KERNELS[id];
+    const cost = (Math.ceil(M / mr) * mr * Math.ceil(N / nr) * nr) / gflops;
     if (cost < bestCost * 0.999) { best = id; bestCost = cost; }
-  });
+  }
   return best;
 }
 
