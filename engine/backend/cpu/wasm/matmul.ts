@@ -14,6 +14,12 @@ export const tuning = { kernel: -1, MC: 0, KCMAX: 256 };
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
+/**
+ * Blocks of A or B smaller than this are packed without touching them first (touchRows): a call's cost is
+ * more than a small block's misses (the batched [50, 48]·[48, 50] products ran 3 % slower with the touch).
+ */
+const TOUCH_MIN_BYTES = 32 << 10;
+
 /** The kernel with the least padded work per unit of speed. */
 export function pickKernel(M: number, N: number): number {
   if (tuning.kernel >= 0) return tuning.kernel;
@@ -63,8 +69,10 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
     for (let q = 0; q < kBlocks; q++) {
       const k0 = q * KC, kc = Math.min(KC, K - k0);
       // touched first, as A's blocks below (the backward's dW = Gᵀ x packs all of x here)
-      if (bCS === 4) ex.touchRows(bSrc + k0 * bRS, bRS, kc, N * 4);
-      else if (bRS === 4) ex.touchRows(bSrc + k0 * bRS, bCS, N, kc * 4);
+      if (kc * N * 4 >= TOUCH_MIN_BYTES) {
+        if (bCS === 4) ex.touchRows(bSrc + k0 * bRS, bRS, kc, N * 4);
+        else if (bRS === 4) ex.touchRows(bSrc + k0 * bRS, bCS, N, kc * 4);
+      }
       packB(bSrc + k0 * bRS, bCS, bRS, N, kc, roundUp(kc, UNROLL), bPack + q * KC * Np * 4);
     }
     st.jobId = c[Ctl.jobId];
@@ -79,8 +87,10 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
     const k0 = q * KC, kc = Math.min(KC, K - k0), kcPad = roundUp(kc, UNROLL);
     // this block of A first touched by independent loads (touchRows), its cache misses overlapped: the pack's
     // own reads would wait on them in turn (−1.2 ms of 66 on the reference ViT's inference, one thread)
-    if (aCS === 4) ex.touchRows(aSrc + k0 * aCS, aRS, rows, kc * 4);
-    else if (aRS === 4) ex.touchRows(aSrc + k0 * aCS, aCS, kc, rows * 4);
+    if (rows * kc * 4 >= TOUCH_MIN_BYTES) {
+      if (aCS === 4) ex.touchRows(aSrc + k0 * aCS, aRS, rows, kc * 4);
+      else if (aRS === 4) ex.touchRows(aSrc + k0 * aCS, aCS, kc, rows * 4);
+    }
     packA(aSrc + k0 * aCS, aRS, aCS, rows, kc, kcPad, aPack);
     const last = q === kBlocks - 1;
     // the residual (same layout as the output) in the store where the tiles are the output's, else after the copy
