@@ -46,10 +46,12 @@ async function timeOnce(fn: Call): Promise<number> {
 
 /** Times `fn`. `async` selects benchmark.js's deferred mode (each call awaited before the next). */
 export async function measure(fn: Call, async: boolean, opts: MeasureOptions): Promise<Stats> {
-  // One warm-up call is enough for a slow call: compilation and first-touch costs are paid by then.
+  // Every case gets `warmup` calls unless one is slower than singleCallS (a backend far off the pace): a first
+  // call that compiles (slower than slowCallS) is not enough, the next may still run code not yet optimized
+  // (wasm tiers up in the background). The rest is timed from the last warm-up call's speed.
   let last = await timeOnce(fn);
   if (last > opts.maxWarmupS) throw new TooSlowError(`warm-up call took ${last.toFixed(1)} s (> ${opts.maxWarmupS} s): not timed`);
-  for (let i = 1; i < opts.warmup && last <= opts.slowCallS; i++) last = await timeOnce(fn);
+  for (let i = 1; i < opts.warmup && last <= opts.singleCallS; i++) last = await timeOnce(fn);
   if (last > opts.singleCallS) return measureByHand(fn, { ...opts, manualSamples: 1 });
   if (last > opts.slowCallS) return measureByHand(fn, opts);
   return async ? runBenchmark(deferredBenchmark(fn, opts)) : runBenchmark(syncBenchmark(fn, opts));
