@@ -20,6 +20,9 @@ const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
  */
 const TOUCH_MIN_BYTES = 32 << 10;
 
+/** Whether to touch a block of `bytes` before packing it: one-thread jobs only (on two the ViT gained nothing and warm 256² products lost 4–5 %). */
+const touches = (c: Int32Array, bytes: number): boolean => c[Ctl.jobThreads] === 1 && bytes >= TOUCH_MIN_BYTES;
+
 /** The kernel with the least padded work per unit of speed. */
 export function pickKernel(M: number, N: number): number {
   if (tuning.kernel >= 0) return tuning.kernel;
@@ -69,7 +72,7 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
     for (let q = 0; q < kBlocks; q++) {
       const k0 = q * KC, kc = Math.min(KC, K - k0);
       // touched first, as A's blocks below (the backward's dW = Gᵀ x packs all of x here)
-      if (kc * N * 4 >= TOUCH_MIN_BYTES) {
+      if (touches(c, kc * N * 4)) {
         if (bCS === 4) ex.touchRows(bSrc + k0 * bRS, bRS, kc, N * 4);
         else if (bRS === 4) ex.touchRows(bSrc + k0 * bRS, bCS, N, kc * 4);
       }
@@ -87,7 +90,7 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
     const k0 = q * KC, kc = Math.min(KC, K - k0), kcPad = roundUp(kc, UNROLL);
     // this block of A first touched by independent loads (touchRows), its cache misses overlapped: the pack's
     // own reads would wait on them in turn (−1.2 ms of 66 on the reference ViT's inference, one thread)
-    if (rows * kc * 4 >= TOUCH_MIN_BYTES) {
+    if (touches(c, rows * kc * 4)) {
       if (aCS === 4) ex.touchRows(aSrc + k0 * aCS, aRS, rows, kc * 4);
       else if (aRS === 4) ex.touchRows(aSrc + k0 * aCS, aCS, kc, rows * 4);
     }
