@@ -49,7 +49,7 @@ Usage: tleg [options]            (npm start -- [options])
        tleg expand | fit | inspect ...   learngenes and timm checkpoints (tleg <command> --help)
        tleg report RUN_DIR... [--out DIR] merge the runs of several seeds (mean ± std)
 
-  --preset NAME      tiny | quick | full (default quick: about 6 min on 2 cores; full: about 40 min a seed; tiny: seconds, for CI)
+  --preset NAME      tiny | quick | full (default quick: about 5 min on 2 cores; full: about 20 min a seed on 2 cores; tiny: seconds, for CI)
   --dataset NAME     mnist | fashion-mnist | synthetic | PATH to an IDX image file (default: the preset's)
   --labels PATH      the IDX label file for --dataset PATH (its last examples become the eval split)
   --model NAME       architecture: ${Object.keys(MODELS).join(' | ')} (default: the preset's)
