@@ -4,7 +4,7 @@ import { attention, isGradEnabled, type Tensor } from '../../engine/index.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
 import { checkLayerOptions, checkPositiveInt, checkProbability, initOf, type InitOptions } from './init.js';
-import { Linear, linear } from './linear.js';
+import { Linear, linear, projectOut } from './linear.js';
 
 export interface AttentionOptions extends InitOptions {
   numHeads: number;
@@ -51,11 +51,10 @@ export class Attention extends Module {
     const qkv = isGradEnabled() ? null : linear(x, weight, bias ?? null);
     const [q, k, v] = qkv ? [0, 1, 2].map((t) => qkv.narrow(-1, t * d, d)) : [third(0), third(1), third(2)];
     // dropout on the probabilities needs the composed path; otherwise one fused op (engine/ops/attention.ts)
-    const merged = this.attnDrop.p > 0 && this.attnDrop.training
+    const merged = this.attnDrop.active
       ? attentionWithDropout(q, k, v, h, hd ** -0.5, (p) => this.attnDrop.forward(p))
       : attention(q, k, v, h, hd ** -0.5);
-    if (!residual) return this.projDrop.forward(this.proj.forward(merged));
-    return this.projDrop.active ? residual.add(this.projDrop.forward(this.proj.forward(merged))) : this.proj.forward(merged, residual);
+    return projectOut(this.proj, this.projDrop, merged, residual);
   }
 }
 

@@ -4,7 +4,7 @@ import { Module } from '../module.js';
 import { GELU, type ActivationModule } from './activation.js';
 import { Dropout } from './dropout.js';
 import { checkLayerOptions, checkPositiveInt, checkProbability, initOf, type InitOptions } from './init.js';
-import { Linear } from './linear.js';
+import { Linear, projectOut } from './linear.js';
 
 export interface MlpOptions extends InitOptions {
   outFeatures?: number;
@@ -45,7 +45,6 @@ export class Mlp extends Module {
   /** fc2(act(fc1(x))) with dropouts; with `residual` (of the output's shape), residual plus that, the add inside fc2 where the last dropout is off. */
   forward(x: Tensor, residual?: Tensor): Tensor {
     const hidden = this.drop.forward(this.act.forward(this.fc1.forward(x)));
-    if (!residual) return this.drop.forward(this.fc2.forward(hidden));
-    return this.drop.active ? residual.add(this.drop.forward(this.fc2.forward(hidden))) : this.fc2.forward(hidden, residual);
+    return projectOut(this.fc2, this.drop, hidden, residual);
   }
 }

@@ -1,10 +1,11 @@
 // Fused multi-head attention on the GEMM kernels: one job, a chunk per group of heads of a batch element (its
 // operands' rows touched first). A thread reads each head's slices of q, k, v straight out of the [B, N, H·hd]
 // tensors (the head split is a stride: A operands in place, B operands packed), runs the products and the
-// softmax in its own scratch, and writes its head's columns of the output (the head merge is copyRows' stride): no split or merge copies, no [B·H, N, N] scores, one job instead
-// of five; a forward head whose products fit one k block is one wasm call (attention-head-kernel.ts). The
-// products use the multiply-add and k blocking that the batched matmul uses for the same shapes, so the results
-// equal the composed path's bit for bit.
+// softmax in its own scratch, and writes its head's columns of the output (the head merge is copyRows'
+// stride): no split or merge copies, no [B·H, N, N] scores, one job instead of five; a forward head whose
+// products fit one k block is one wasm call (attention-head-kernel.ts). The products use the multiply-add and
+// k blocking that the batched matmul uses for the same shapes, so the results equal the composed path's bit
+// for bit.
 import { Ctl } from './protocol.js';
 import { KERNELS, STRIDED_KERNELS, type Exports } from './runtime.js';
 import { GemmFlags, UNROLL } from './matmul-kernel.js';

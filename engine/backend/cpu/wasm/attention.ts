@@ -1,5 +1,5 @@
 // The fused attention kernels' entry points (the chunks run in attention-kernel.ts): operands staged into wasm
-// memory when they are not already there, the job posted, the pool run over the (batch, head) pairs.
+// memory when they are not already there, the job posted, the pool run over groups of a batch element's heads.
 import { runtime } from './runtime.js';
 import { staged, type Staging } from './index.js';
 import { Ctl, CTRL_BYTES, JobKind } from './protocol.js';

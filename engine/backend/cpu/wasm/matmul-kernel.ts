@@ -28,26 +28,36 @@ export const enum GemmFlags { accumulate = 1, bias = 2, residual = 4 }
 /** Locals of a micro-kernel's C tile: the flags param, the tile's address, a row pointer, the row stride, acc[row][vector]. */
 export interface TileLocals { flags: number; ctile: number; crow: number; ldc: number; acc: number[][] }
 
-/** Sets the accumulators to C's tile when the flags ask to accumulate, else to zeros. */
-export function emitTileStart(k: Code, { flags, ctile, crow, ldc, acc }: TileLocals): void {
-  k.get(flags).i32(GemmFlags.accumulate).and_().if_();
-  k.get(ctile).set(crow);
+/**
+ * Walks a tile's rows ldc bytes apart from the address first() pushes, crow pointing at each row in turn:
+ * each(a, v) for accumulator a, vector v of the row.
+ */
+function emitTileRows(k: Code, { crow, ldc, acc }: TileLocals, first: () => void, each: (a: number, v: number) => void): void {
+  first();
+  k.set(crow);
   acc.forEach((row, r) => {
-    row.forEach((a, v) => k.get(crow).v128Load(v * 16).set(a));
+    row.forEach((a, v) => each(a, v));
     if (r < acc.length - 1) k.get(crow).get(ldc).i32Add().set(crow);
   });
+}
+
+/** Sets the accumulators to C's tile when the flags ask to accumulate, else to zeros. */
+export function emitTileStart(k: Code, tile: TileLocals): void {
+  k.get(tile.flags).i32(GemmFlags.accumulate).and_().if_();
+  emitTileRows(k, tile, () => k.get(tile.ctile), (a, v) => k.get(tile.crow).v128Load(v * 16).set(a));
   k.else_();
-  for (const row of acc) for (const a of row) k.v128Const([0, 0, 0, 0]).set(a);
+  for (const row of tile.acc) for (const a of row) k.v128Const([0, 0, 0, 0]).set(a);
   k.end();
 }
 
+/** Adds the tile of the same layout `delta` bytes from C's (a local) to the accumulators. */
+function emitTileAdd(k: Code, tile: TileLocals, delta: number): void {
+  emitTileRows(k, tile, () => k.get(tile.ctile).get(delta).i32Add(), (a, v) => k.get(a).get(tile.crow).v128Load(v * 16).f32x4Add().set(a));
+}
+
 /** Stores the accumulators to C's tile. */
-export function emitTileStore(k: Code, { ctile, crow, ldc, acc }: TileLocals): void {
-  k.get(ctile).set(crow);
-  acc.forEach((row, r) => {
-    row.forEach((a, v) => k.get(crow).get(a).v128Store(v * 16));
-    if (r < acc.length - 1) k.get(crow).get(ldc).i32Add().set(crow);
-  });
+export function emitTileStore(k: Code, tile: TileLocals): void {
+  emitTileRows(k, tile, () => k.get(tile.ctile), (a, v) => k.get(tile.crow).get(a).v128Store(v * 16));
 }
 
 /**
@@ -79,7 +89,8 @@ export function emitGemm(shape: KernelShape): FuncDef {
   k.loop(); // over column panels
   k.get(mPanels).set(ip).get(ap).set(apan).get(cpan).set(ctile);
   k.loop(); // over row panels
-  emitTileStart(k, { flags: accum, ctile, crow, ldc, acc });
+  const tile: TileLocals = { flags: accum, ctile, crow, ldc, acc };
+  emitTileStart(k, tile);
   k.get(apan).set(acur).get(bpan).set(bcur).get(kSteps).i32(UNROLL / unroll).i32Mul().set(kk);
   k.loop(); // over k, `unroll` steps per trip
   for (let u = 0; u < unroll; u++) {
@@ -109,13 +120,9 @@ export function emitGemm(shape: KernelShape): FuncDef {
   for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) k.get(acc[r][v]).get(bv[v]).f32x4Add().set(acc[r][v]);
   k.end();
   k.get(accum).i32(GemmFlags.residual).and_().if_();
-  k.get(ctile).get(resDelta).i32Add().set(crow);
-  acc.forEach((row, r) => {
-    row.forEach((a, v) => k.get(a).get(crow).v128Load(v * 16).f32x4Add().set(a));
-    if (r < acc.length - 1) k.get(crow).get(ldc).i32Add().set(crow);
-  });
+  emitTileAdd(k, tile, resDelta);
   k.end();
-  emitTileStore(k, { flags: accum, ctile, crow, ldc, acc });
+  emitTileStore(k, tile);
   k.get(apan).get(aPanelBytes).i32Add().set(apan);
   k.get(ctile).get(ldc).i32(mr).i32Mul().i32Add().set(ctile);
   k.get(ip).i32(1).i32Sub().tee(ip).brIf(0);

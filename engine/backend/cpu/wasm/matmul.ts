@@ -64,6 +64,7 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
   const base = c[Ctl.scratchBase] + thread * c[Ctl.scratchBytes];
   const bPack = base, aPack = bPack + kBlocks * KC * Np * 4, cBuf = aPack + MC * KC * 4;
   const aRS = c[Ctl.aRS], aCS = c[Ctl.aCS], bRS = c[Ctl.bRS], bCS = c[Ctl.bCS], bias = c[Ctl.biasBase], res = c[Ctl.resBase];
+  const resDelta = res - c[Ctl.outBase]; // the residual's address less the output's (same layout)
   const packA = ex.pack.get(mr)!, packB = ex.pack.get(nr)!, gemm = ex.gemm[kernel];
 
   const bKey = c[Ctl.bBS] === 0 ? 0 : bi;
@@ -98,9 +99,9 @@ export function runMatmulChunk(ex: Exports, c: Int32Array, chunk: number, thread
     const last = q === kBlocks - 1;
     // the residual (same layout as the output) in the store where the tiles are the output's, else after the copy
     const flags = (q > 0 ? GemmFlags.accumulate : 0) | (last && bias !== 0 ? GemmFlags.bias : 0) | (last && direct && res !== 0 ? GemmFlags.residual : 0);
-    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, flags, bias, res - c[Ctl.outBase]);
+    gemm(aPack, bPack + q * KC * Np * 4, kcPad / UNROLL, mPanels, nPanels, direct ? cOut : cBuf, direct ? N * 4 : Np * 4, flags, bias, resDelta);
   }
   if (direct) return;
   ex.copyRows(cBuf, Np * 4, cOut, N * 4, rows, N * 4);
-  if (res !== 0) ex.binary.get('add_vv')!(cOut, 0, N * 4, cOut + res - c[Ctl.outBase], 0, N * 4, cOut, 1, rows, N);
+  if (res !== 0) ex.binary.get('add_vv')!(cOut, 0, N * 4, cOut + resDelta, 0, N * 4, cOut, 1, rows, N);
 }
